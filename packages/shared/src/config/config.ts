@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { ConfigError, parseVariables, type LoadOptions } from './load-config.js';
+import { Secret, secretOrUndefined } from './secret.js';
+
+/**
+ * ferry's configuration, built once at a service's edge from the environment and passed down.
+ * Inside ferry nothing reads process.env.
+ */
+export interface FerryConfig {
+  log: { level: string; format: 'auto' | 'json' | 'pretty' };
+  redis: { url: string; prefix: string };
+  database: { url: Secret; poolSize: number };
+  dataDir: string;
+  exchange: { id: string; baseUrl: string | undefined; timeoutMs: number; headroom: number };
+  download: { concurrency: number; attempts: number; shutdownGraceMs: number };
+  s3: {
+    endpoint: string;
+    bucket: string;
+    region: string;
+    accessKeyId: Secret | undefined;
+    secretAccessKey: Secret | undefined;
+  };
+  sync: {
+    target: 'dropbox' | 'local' | 'none';
+    localDir: string;
+    dropbox: {
+      root: string;
+      apiUrl: string | undefined;
+      contentUrl: string | undefined;
+      appKey: Secret | undefined;
+      appSecret: Secret | undefined;
+      refreshToken: Secret | undefined;
+      accessToken: Secret | undefined;
+    };
+  };
+  dashboard: { port: number; host: string; apiKeyRequired: boolean };
+  metricsPort: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): FerryConfig {
+  const v = parseVariables(env, options);
+  if (v.DROPBOX_REFRESH_TOKEN && !v.DROPBOX_APP_KEY) {
+    throw new ConfigError(['DROPBOX_APP_KEY is required when DROPBOX_REFRESH_TOKEN is set: expected an app key']);
+  }
+  const hasDropboxCredentials = Boolean(v.DROPBOX_REFRESH_TOKEN || v.DROPBOX_ACCESS_TOKEN);
+  const syncTarget = v.SYNC_TARGET === 'auto' ? (hasDropboxCredentials ? 'dropbox' : 'local') : v.SYNC_TARGET;
+  return {
+    log: { level: v.LOG_LEVEL, format: v.LOG_FORMAT },
+    redis: { url: v.REDIS_URL, prefix: v.QUEUE_PREFIX },
+    database: { url: new Secret(v.DATABASE_URL), poolSize: v.DATABASE_POOL_SIZE },
+    dataDir: path.resolve(v.DATA_DIR),
+    exchange: {
+      id: v.EXCHANGE,
+      baseUrl: v.EXCHANGE_URL,
+      timeoutMs: v.EXCHANGE_TIMEOUT_MS,
+      headroom: v.RATE_LIMIT_HEADROOM,
+    },
+    download: { concurrency: v.DOWNLOAD_CONCURRENCY, attempts: v.JOB_ATTEMPTS, shutdownGraceMs: v.SHUTDOWN_GRACE_MS },
+    s3: {
+      endpoint: v.S3_ENDPOINT,
+      bucket: v.S3_BUCKET,
+      region: v.S3_REGION,
+      accessKeyId: secretOrUndefined(v.S3_ACCESS_KEY_ID),
+      secretAccessKey: secretOrUndefined(v.S3_SECRET_ACCESS_KEY),
+    },
+    sync: {
+      target: syncTarget,
+      localDir: path.resolve(v.SYNC_LOCAL_DIR),
+      dropbox: {
+        root: v.DROPBOX_ROOT,
+        apiUrl: v.DROPBOX_API_URL,
+        contentUrl: v.DROPBOX_CONTENT_URL,
+        appKey: secretOrUndefined(v.DROPBOX_APP_KEY),
+        appSecret: secretOrUndefined(v.DROPBOX_APP_SECRET),
+        refreshToken: secretOrUndefined(v.DROPBOX_REFRESH_TOKEN),
+        accessToken: secretOrUndefined(v.DROPBOX_ACCESS_TOKEN),
+      },
+    },
+    dashboard: { port: v.DASHBOARD_PORT, host: v.DASHBOARD_HOST, apiKeyRequired: v.API_KEY_REQUIRED },
+    metricsPort: v.METRICS_PORT,
+  };
+}

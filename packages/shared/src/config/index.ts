@@ -1,0 +1,4 @@
+export { loadConfig, type FerryConfig } from './config.js';
+export { ConfigError, parseVariables, SECRET_VARIABLES, type LoadOptions } from './load-config.js';
+export { Secret } from './secret.js';
+export { VARIABLES, type VariableName, type VariableSpec } from './variables.js';

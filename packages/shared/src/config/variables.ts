@@ -1,0 +1,226 @@
+import { z } from 'zod';
+
+/**
+ * Every setting ferry reads from the environment, in one table: its schema, its default and one line of docs.
+ * `.env.example` is checked against this table by a test, so the two cannot drift apart.
+ * `secret: true` values never reach logs, error messages or job data.
+ */
+export interface VariableSpec<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  /** The default as it would be written in the environment; undefined = unset unless given. */
+  default?: string;
+  doc: string;
+  secret?: boolean;
+  /** Human wording of what is expected, used in error messages. */
+  expected: string;
+}
+
+const spec = <S extends z.ZodType>(s: VariableSpec<S>): VariableSpec<S> => s;
+
+const int = (min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const url = (protocols: readonly string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  });
+const optionalUrl = (protocols: readonly string[]) => url(protocols).optional();
+const optionalString = z.string().min(1).optional();
+const ratio = z.coerce.number().gt(0).max(1);
+
+export const VARIABLES = {
+  // --- process ---
+  LOG_LEVEL: spec({
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    expected: 'one of fatal, error, warn, info, debug, trace, silent',
+    doc: 'Minimum log level.',
+  }),
+  LOG_FORMAT: spec({
+    schema: z.enum(['auto', 'json', 'pretty']),
+    default: 'auto',
+    expected: 'one of auto, json, pretty',
+    doc: 'auto = pretty in a terminal, JSON otherwise.',
+  }),
+
+  // --- Redis / BullMQ ---
+  REDIS_URL: spec({
+    schema: url(['redis:', 'rediss:']),
+    default: 'redis://127.0.0.1:6379',
+    expected: 'a redis:// or rediss:// URL',
+    doc: 'Redis holding the BullMQ queues and the shared rate-limit budget.',
+  }),
+  QUEUE_PREFIX: spec({
+    schema: z.string().regex(/^[a-zA-Z0-9_-]+$/),
+    default: 'ferry',
+    expected: 'letters, digits, _ or -',
+    doc: 'Prefix of every Redis key ferry writes (lets several ferries share one Redis).',
+  }),
+
+  // --- PostgreSQL ---
+  DATABASE_URL: spec({
+    schema: url(['postgres:', 'postgresql:']),
+    default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    expected: 'a postgres:// URL',
+    doc: 'PostgreSQL holding candles, runs and per-item results.',
+    secret: true,
+  }),
+  DATABASE_POOL_SIZE: spec({
+    schema: int(1, 200),
+    default: '10',
+    expected: 'an integer from 1 to 200',
+    doc: 'Connections per process.',
+  }),
+
+  // --- files ---
+  DATA_DIR: spec({
+    schema: z.string().min(1),
+    default: './data',
+    expected: 'a directory path',
+    doc: 'Where Parquet files (data/candles/...) and caches are written.',
+  }),
+
+  // --- exchange (crypto candles) ---
+  EXCHANGE: spec({
+    schema: z.string().regex(/^[a-z0-9]+$/),
+    default: 'binance',
+    expected: 'a ccxt exchange id such as binance',
+    doc: 'Default exchange for collections.',
+  }),
+  EXCHANGE_URL: spec({
+    schema: optionalUrl(['http:', 'https:']),
+    expected: 'an http(s) URL',
+    doc: "Replaces the exchange's REST base URL (proxy, testnet, emulator). Unset = the real exchange.",
+  }),
+  EXCHANGE_TIMEOUT_MS: spec({
+    schema: int(1000, 300_000),
+    default: '15000',
+    expected: 'an integer from 1000 to 300000',
+    doc: 'Timeout of one exchange request.',
+  }),
+  RATE_LIMIT_HEADROOM: spec({
+    schema: ratio,
+    default: '0.9',
+    expected: 'a number in (0, 1]',
+    doc: "Share of the exchange's declared weight limit ferry allows itself (all workers together).",
+  }),
+
+  // --- download worker ---
+  DOWNLOAD_CONCURRENCY: spec({
+    schema: int(1, 500),
+    default: '20',
+    expected: 'an integer from 1 to 500',
+    doc: 'Jobs one download worker process runs at once.',
+  }),
+  JOB_ATTEMPTS: spec({
+    schema: int(1, 100),
+    default: '3',
+    expected: 'an integer from 1 to 100',
+    doc: 'Attempts per job for transient failures (rate-limit pauses do not spend attempts).',
+  }),
+  SHUTDOWN_GRACE_MS: spec({
+    schema: int(0, 3_600_000),
+    default: '30000',
+    expected: 'an integer from 0 to 3600000',
+    doc: 'On SIGTERM, how long active jobs may run before the worker exits.',
+  }),
+
+  // --- S3 flat files ---
+  S3_ENDPOINT: spec({
+    schema: url(['http:', 'https:']),
+    default: 'https://files.massive.com',
+    expected: 'an http(s) URL',
+    doc: "S3-compatible endpoint of the flat files (Massive.com's by default).",
+  }),
+  S3_BUCKET: spec({
+    schema: z.string().min(3),
+    default: 'flatfiles',
+    expected: 'a bucket name',
+    doc: 'Bucket holding the flat files.',
+  }),
+  S3_REGION: spec({
+    schema: z.string().min(1),
+    default: 'us-east-1',
+    expected: 'an AWS region name',
+    doc: 'Region used for request signing.',
+  }),
+  S3_ACCESS_KEY_ID: spec({
+    schema: optionalString,
+    expected: 'an access key id',
+    doc: 'S3 access key (Massive dashboard -> Flat Files).',
+    secret: true,
+  }),
+  S3_SECRET_ACCESS_KEY: spec({
+    schema: optionalString,
+    expected: 'a secret access key',
+    doc: 'S3 secret key.',
+    secret: true,
+  }),
+
+  // --- sync (backups) ---
+  SYNC_TARGET: spec({
+    schema: z.enum(['auto', 'dropbox', 'local', 'none']),
+    default: 'auto',
+    expected: 'one of auto, dropbox, local, none',
+    doc: 'auto = dropbox when Dropbox credentials are set, else local.',
+  }),
+  SYNC_LOCAL_DIR: spec({
+    schema: z.string().min(1),
+    default: './backup',
+    expected: 'a directory path',
+    doc: 'Folder of the local sync target.',
+  }),
+  DROPBOX_ROOT: spec({
+    schema: z.string().regex(/^\/[^\\]*$/),
+    default: '/ferry',
+    expected: 'an absolute Dropbox path such as /ferry',
+    doc: 'Dropbox folder everything is synced under.',
+  }),
+  DROPBOX_API_URL: spec({
+    schema: optionalUrl(['http:', 'https:']),
+    expected: 'an http(s) URL',
+    doc: 'Replaces https://api.dropboxapi.com (emulator, proxy). Unset = real Dropbox.',
+  }),
+  DROPBOX_CONTENT_URL: spec({
+    schema: optionalUrl(['http:', 'https:']),
+    expected: 'an http(s) URL',
+    doc: 'Replaces https://content.dropboxapi.com. Unset = real Dropbox.',
+  }),
+  DROPBOX_APP_KEY: spec({ schema: optionalString, expected: 'an app key', doc: 'Dropbox app key (with a refresh token).', secret: true }),
+  DROPBOX_APP_SECRET: spec({ schema: optionalString, expected: 'an app secret', doc: 'Dropbox app secret (optional with PKCE).', secret: true }),
+  DROPBOX_REFRESH_TOKEN: spec({ schema: optionalString, expected: 'a refresh token', doc: 'Long-lived refresh token; access tokens are refreshed automatically.', secret: true }),
+  DROPBOX_ACCESS_TOKEN: spec({ schema: optionalString, expected: 'an access token', doc: 'Alternative to a refresh token: a long-lived access token.', secret: true }),
+
+  // --- dashboard / admin API ---
+  DASHBOARD_PORT: spec({
+    schema: int(1, 65535),
+    default: '3000',
+    expected: 'a port number',
+    doc: 'Port of the dashboard (Bull Board and admin API).',
+  }),
+  DASHBOARD_HOST: spec({
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    expected: 'an interface address',
+    doc: 'Interface the dashboard listens on (0.0.0.0 in containers).',
+  }),
+  API_KEY_REQUIRED: spec({
+    schema: bool,
+    default: 'true',
+    expected: 'true or false',
+    doc: 'Refuse to start the dashboard without at least one API key.',
+  }),
+  METRICS_PORT: spec({
+    schema: int(0, 65535),
+    default: '0',
+    expected: 'a port number, 0 = off',
+    doc: 'Prometheus /metrics port of a worker (0 = off).',
+  }),
+} satisfies Record<string, VariableSpec>;
+
+export type VariableName = keyof typeof VARIABLES;
+export type ParsedVariables = { [K in VariableName]: z.output<(typeof VARIABLES)[K]['schema']> };

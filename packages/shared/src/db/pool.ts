@@ -1,0 +1,59 @@
+import pg from 'pg';
+import { errorMessage } from '../errors.js';
+import type { Secret } from '../config/secret.js';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export interface PoolOptions {
+  url: Secret;
+  poolSize: number;
+  applicationName: string;
+}
+
+// int8 (bigint) counts come back as strings by default; ferry's counts fit in a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export function createPool(options: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url.reveal(),
+    max: options.poolSize,
+    application_name: options.applicationName,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection (PostgreSQL restarting) must not crash the process; the next query
+  // gets a fresh connection.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`cannot reach PostgreSQL (DATABASE_URL): ${errorMessage(cause)}`, { cause });
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+export async function assertDatabaseReachable(pool: pg.Pool): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    throw new DatabaseUnavailableError(err);
+  }
+}
+
+/** Runs `fn` in a transaction on one client; rolls back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

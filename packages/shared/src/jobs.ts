@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { PermanentError } from './errors.js';
+import { JobName } from './queues.js';
+import { TIMEFRAME_NAMES } from './timeframes.js';
+
+/**
+ * Typed job payloads. Job data is `unknown` until parsed here: it may have been written by out-of-date code or by
+ * hand into Redis. A payload that does not parse is a permanent failure of that job alone.
+ */
+
+export const COLLECTION_MODES = ['backward', 'forward', 'gap_fill'] as const;
+export type CollectionMode = (typeof COLLECTION_MODES)[number];
+
+const epochMs = z.number().int().nonnegative();
+
+export const collectCandlesPayload = z
+  .object({
+    runId: z.uuid(),
+    exchange: z.string().regex(/^[a-z0-9]+$/),
+    /** Unified ccxt symbol, e.g. BTC/USDT. */
+    symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/),
+    timeframe: z.enum(TIMEFRAME_NAMES as [string, ...string[]]),
+    mode: z.enum(COLLECTION_MODES),
+    /** First candle wanted (inclusive). */
+    startMs: epochMs,
+    /** End of the range (exclusive); null = up to the last closed candle when the job runs. */
+    endMs: epochMs.nullable(),
+  })
+  .strict()
+  .refine((p) => p.endMs === null || p.endMs > p.startMs, { message: 'endMs must be after startMs', path: ['endMs'] });
+export type CollectCandlesPayload = z.infer<typeof collectCandlesPayload>;
+
+/** How a synced file can be rendered again from PostgreSQL, on a host that does not have it on disk. */
+export const fileSource = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('candles'),
+      exchange: z.string().min(1),
+      symbol: z.string().min(1),
+      timeframe: z.enum(TIMEFRAME_NAMES as [string, ...string[]]),
+      startMs: epochMs,
+      endMs: epochMs,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('bars'),
+      source: z.string().min(1),
+      ticker: z.string().min(1),
+      timeframe: z.string().min(1),
+      startMs: epochMs,
+      endMs: epochMs,
+    })
+    .strict(),
+]);
+export type FileSource = z.infer<typeof fileSource>;
+
+export const syncFilePayload = z
+  .object({
+    /** Path under DATA_DIR with forward slashes, e.g. `candles/BTC/BTC-USDT_1d_20221112_20251111.parquet`. */
+    relativePath: z
+      .string()
+      .regex(/^[A-Za-z0-9._/-]+$/)
+      .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path without ..'),
+    source: fileSource,
+    runId: z.uuid().optional(),
+  })
+  .strict();
+export type SyncFilePayload = z.infer<typeof syncFilePayload>;
+
+/** Payload schema per job name; later job kinds add theirs here. */
+export const PAYLOAD_SCHEMAS = {
+  [JobName.CollectCandles]: collectCandlesPayload,
+  [JobName.SyncFile]: syncFilePayload,
+} as const;
+export type PayloadJobName = keyof typeof PAYLOAD_SCHEMAS;
+export type PayloadOf<N extends PayloadJobName> = z.infer<(typeof PAYLOAD_SCHEMAS)[N]>;
+
+export class InvalidPayloadError extends PermanentError {}
+
+/** Parses a job's data; the error names the job, each bad field and what was expected. */
+export function parsePayload<N extends PayloadJobName>(name: N, data: unknown): PayloadOf<N> {
+  const result = PAYLOAD_SCHEMAS[name].safeParse(data);
+  if (result.success) return result.data as PayloadOf<N>;
+  const fields = result.error.issues
+    .map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`)
+    .join('; ');
+  throw new InvalidPayloadError(`invalid ${name} payload: ${fields}`);
+}
