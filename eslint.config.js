@@ -14,6 +14,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.js'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+  },
+  {
     // CLIs, emulators' launchers and benchmarks talk to a terminal on purpose.
     files: ['services/producer/src/**', 'test/emulators/main.ts', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },

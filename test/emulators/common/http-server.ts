@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BaseSettings, EmulatorControl, FaultRule } from './control.js';
 
@@ -46,7 +46,7 @@ export interface StartOptions<S extends BaseSettings> {
  */
 export async function startHttpEmulator<S extends BaseSettings>(opts: StartOptions<S>): Promise<RunningEmulator<S>> {
   const { control } = opts;
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const server = http.createServer((raw, res) => {
     void dispatch(raw, res).catch((err: unknown) => {
       if (!res.headersSent) {

@@ -12,7 +12,7 @@ export interface FerryConfig {
   database: { url: Secret; poolSize: number };
   dataDir: string;
   exchange: { id: string; baseUrl: string | undefined; timeoutMs: number; headroom: number };
-  download: { concurrency: number; attempts: number; shutdownGraceMs: number };
+  download: { concurrency: number; attempts: number; lockMs: number; shutdownGraceMs: number };
   s3: {
     endpoint: string;
     bucket: string;
@@ -55,7 +55,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       timeoutMs: v.EXCHANGE_TIMEOUT_MS,
       headroom: v.RATE_LIMIT_HEADROOM,
     },
-    download: { concurrency: v.DOWNLOAD_CONCURRENCY, attempts: v.JOB_ATTEMPTS, shutdownGraceMs: v.SHUTDOWN_GRACE_MS },
+    download: {
+      concurrency: v.DOWNLOAD_CONCURRENCY,
+      attempts: v.JOB_ATTEMPTS,
+      lockMs: v.JOB_LOCK_MS,
+      shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    },
     s3: {
       endpoint: v.S3_ENDPOINT,
       bucket: v.S3_BUCKET,

@@ -122,6 +122,12 @@ export const VARIABLES = {
     expected: 'an integer from 1 to 100',
     doc: 'Attempts per job for transient failures (rate-limit pauses do not spend attempts).',
   }),
+  JOB_LOCK_MS: spec({
+    schema: int(1000, 600_000),
+    default: '30000',
+    expected: 'an integer from 1000 to 600000',
+    doc: 'How long a job stays locked without a heartbeat; a crashed worker\'s jobs are picked up after this.',
+  }),
   SHUTDOWN_GRACE_MS: spec({
     schema: int(0, 3_600_000),
     default: '30000',

@@ -1,0 +1,2 @@
+export * from './candle-file-path.js';
+export * from './write-candles.js';

@@ -1,0 +1,154 @@
+/**
+ * `npm run demo`: ferry end to end on this machine, offline. Starts the emulated exchange, S3 bucket and Dropbox,
+ * finds Redis and PostgreSQL (REDIS_URL / DATABASE_URL when they answer, else private instances in a temp dir),
+ * starts the workers and the dashboard, runs `ferry collect --top 20 --days 90 --timeframe 1h --wait`, and prints
+ * where to look. Ctrl+C stops everything it started. `--exit` stops right after the collection (for CI).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { startEmulators, type RunningEmulators } from '../test/emulators/start-all.js';
+import { spawnTs, type ServiceProcess, REPO_ROOT } from '../test/support/processes.js';
+import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './local-services.js';
+
+const exitAfterCollect = process.argv.includes('--exit');
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(130));
+process.on('SIGTERM', () => void stopAll(143));
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1500 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    await r.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function postgresAnswers(url: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** A fresh `ferry_demo` database on the server, so the demo never touches your data. */
+async function demoDatabase(serverUrl: string): Promise<string> {
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    const exists = await c.query(`SELECT 1 FROM pg_database WHERE datname = 'ferry_demo'`);
+    if (exists.rowCount === 0) await c.query('CREATE DATABASE ferry_demo');
+  } finally {
+    await c.end();
+  }
+  const u = new URL(serverUrl);
+  u.pathname = '/ferry_demo';
+  return u.toString();
+}
+
+function say(text: string): void {
+  process.stderr.write(`\x1b[1mdemo\x1b[0m ${text}\n`);
+}
+
+async function main(): Promise<void> {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+  let redis: string = redisUrl;
+  if (!(await redisAnswers(redisUrl))) {
+    say(`no Redis at ${redisUrl}: starting a private redis-server`);
+    let privateRedis: PrivateRedis;
+    try {
+      privateRedis = await startPrivateRedis();
+    } catch (err) {
+      say(`${(err as Error).message}\nInstall Redis (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL.`);
+      return stopAll(1);
+    }
+    cleanups.push(() => privateRedis.destroy());
+    redis = privateRedis.url;
+  }
+  let database: string;
+  if (await postgresAnswers(serverUrl)) {
+    database = await demoDatabase(serverUrl);
+  } else {
+    say(`no PostgreSQL at ${serverUrl.replace(/:[^:@/]*@/, ':***@')}: starting a private one`);
+    let privatePg: PrivatePostgres;
+    try {
+      privatePg = await startPrivatePostgres();
+    } catch (err) {
+      say(`${(err as Error).message}\nInstall PostgreSQL (Debian/Ubuntu: sudo apt-get install postgresql) or set DATABASE_URL.`);
+      return stopAll(1);
+    }
+    cleanups.push(() => privatePg.destroy());
+    database = await demoDatabase(privatePg.url);
+  }
+
+  const emulators: RunningEmulators = await startEmulators({ binanceLatencyMs: 5 });
+  cleanups.push(() => emulators.close());
+  say(`emulators: exchange ${emulators.binance.url}, S3 ${emulators.s3.url}, Dropbox ${emulators.dropbox.url}`);
+
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-demo-'));
+  const env: NodeJS.ProcessEnv = {
+    ...emulators.env,
+    REDIS_URL: redis,
+    DATABASE_URL: database,
+    QUEUE_PREFIX: 'ferry-demo',
+    DATA_DIR: path.join(workDir, 'data'),
+    SYNC_LOCAL_DIR: path.join(workDir, 'backup'),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  const services: ServiceProcess[] = [];
+  const start = (entry: string, args: string[] = []) => {
+    const p = spawnTs(entry, args, env);
+    services.push(p);
+    cleanups.push(async () => {
+      p.kill('SIGTERM');
+      await p.exited;
+    });
+    void p.exited.then((code) => {
+      if (!stopping && code !== 0) say(`${entry} stopped (${code}):\n${p.output().slice(-2000)}`);
+    });
+    return p;
+  };
+  start('services/download-worker/src/main.ts');
+  for (const extra of ['services/sync-worker/src/main.ts']) {
+    if (fs.existsSync(path.join(REPO_ROOT, extra))) start(extra);
+  }
+
+  say('running: ferry collect --top 20 --days 90 --timeframe 1h --wait');
+  const collect = spawnTs('services/producer/src/cli.ts', ['collect', '--top', '20', '--days', '90', '--timeframe', '1h', '--wait'], env);
+  collect.child.stdout?.pipe(process.stdout);
+  collect.child.stderr?.pipe(process.stderr);
+  const code = await collect.exited;
+  say(`collection finished with exit code ${code}; Parquet files under ${env.DATA_DIR}/candles`);
+  if (exitAfterCollect) return stopAll(code === 0 ? 0 : 1);
+  say('press Ctrl+C to stop everything the demo started');
+  await new Promise(() => undefined);
+}
+
+void main().catch((err: unknown) => {
+  say(`failed: ${err instanceof Error ? err.stack : String(err)}`);
+  void stopAll(1);
+});

@@ -1,0 +1,92 @@
+import ccxt from 'ccxt';
+import { z } from 'zod';
+import { COLLECTION_MODES, isTimeframe, TIMEFRAME_NAMES, type CollectRequest, type Timeframe } from '@ferry/shared';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const isoDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && Number.isFinite(Date.parse(v)), {
+  message: 'expected an ISO date such as 2024-01-31 or 2024-01-31T12:00:00Z',
+});
+
+const intIn = (min: number, max: number) =>
+  z.string().regex(/^\d+$/, `expected a whole number from ${min} to ${max}`).transform(Number)
+    .refine((n) => n >= min && n <= max, `expected a whole number from ${min} to ${max}`);
+
+const raw = z.object({
+  exchange: z.string(),
+  exchangeUrl: z.string().optional(),
+  top: intIn(1, 1000),
+  minVolume: z.string().regex(/^\d+(\.\d+)?$/, 'expected a number >= 0').transform(Number),
+  days: intIn(1, 3650),
+  timeframe: z.string(),
+  symbols: z.string().optional(),
+  mode: z.enum(COLLECTION_MODES, { message: `expected one of ${COLLECTION_MODES.join(', ')}` }),
+  start: isoDate.optional(),
+  end: isoDate.optional(),
+});
+
+export type RawCollectOptions = z.input<typeof raw>;
+
+const OPTION_NAMES: Record<string, string> = {
+  exchange: '--exchange', exchangeUrl: '--exchange-url', top: '--top', minVolume: '--min-volume', days: '--days',
+  timeframe: '--timeframe', symbols: '--symbols', mode: '--mode', start: '--start', end: '--end',
+};
+
+/** Validates CLI options; every problem names the option, the value and what was expected. */
+export function parseCollectRequest(options: RawCollectOptions): CollectRequest {
+  const parsed = raw.safeParse(options);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '');
+      const value = (options as Record<string, unknown>)[key];
+      problems.push(`${OPTION_NAMES[key] ?? key} ${JSON.stringify(value)}: ${issue.message}`);
+    }
+    throw new UsageError(problems.join('\n'));
+  }
+  const o = parsed.data;
+  const exchange = o.exchange.toLowerCase();
+  if (!ccxt.exchanges.includes(exchange)) {
+    problems.push(`--exchange ${JSON.stringify(o.exchange)}: expected a ccxt exchange id such as binance, kraken, okx`);
+  }
+  const timeframes = [...new Set(o.timeframe.split(',').map((t) => t.trim()).filter(Boolean))];
+  const badTimeframes = timeframes.filter((t) => !isTimeframe(t));
+  if (timeframes.length === 0 || badTimeframes.length > 0) {
+    problems.push(`--timeframe ${JSON.stringify(o.timeframe)}: expected one or more of ${TIMEFRAME_NAMES.join(', ')} (comma-separated)`);
+  }
+  let symbols: string[] | undefined;
+  if (o.symbols !== undefined) {
+    symbols = [...new Set(o.symbols.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean))].map((s) =>
+      s.includes('/') ? s : `${s}/USDT`);
+    const bad = symbols.filter((s) => !/^[A-Z0-9]{1,20}\/[A-Z0-9]{2,10}$/.test(s));
+    if (symbols.length === 0 || bad.length > 0) {
+      problems.push(`--symbols ${JSON.stringify(o.symbols)}: expected coins such as BTC,ETH or BTC/USDT`);
+    }
+  }
+  if (o.exchangeUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(o.exchangeUrl)) {
+    problems.push(`--exchange-url ${JSON.stringify(o.exchangeUrl)}: expected an http(s) URL`);
+  }
+  const startMs = o.start === undefined ? undefined : Date.parse(o.start.length === 10 ? `${o.start}T00:00:00Z` : o.start);
+  const endMs = o.end === undefined ? undefined : Date.parse(o.end.length === 10 ? `${o.end}T00:00:00Z` : o.end);
+  if (startMs !== undefined && endMs !== undefined && endMs <= startMs) {
+    problems.push(`--end ${JSON.stringify(o.end)}: expected a date after --start ${JSON.stringify(o.start)}`);
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  return {
+    exchange,
+    exchangeUrl: o.exchangeUrl,
+    top: o.top,
+    minVolume: o.minVolume,
+    days: o.days,
+    timeframes: timeframes as Timeframe[],
+    symbols,
+    mode: o.mode,
+    startMs,
+    endMs,
+  };
+}

@@ -1,0 +1,70 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runSummary, type Pool, type RunSummary } from '@ferry/shared';
+
+/** Pure rendering of a run's progress line: what `--wait` shows while a run goes on. */
+export function progressLine(summary: RunSummary, elapsedMs: number): string {
+  const done = summary.total - summary.pending;
+  const pct = summary.total === 0 ? 100 : (done / summary.total) * 100;
+  const pauses = summary.details.reduce((n, d) => n + Number(d.details['rate_limit_pauses'] ?? 0), 0);
+  // ETA from the pace of items that did work; items skipped as already complete take no time.
+  const worked = summary.complete + summary.partial + summary.failed;
+  const eta = worked > 0 && summary.pending > 0 ? (elapsedMs / worked) * summary.pending : undefined;
+  return [
+    `coins ${done}/${summary.total} (${pct.toFixed(1)}%)`,
+    `candles ${summary.total_records.toLocaleString('en-US')}`,
+    `failed ${summary.failed}`,
+    `rate-limit pauses ${pauses}`,
+    `elapsed ${formatDuration(elapsedMs)}`,
+    `ETA ${eta === undefined ? (summary.pending === 0 ? '0s' : '-') : formatDuration(eta)}`,
+    `resumed: ${summary.skipped} skipped`,
+  ].join(' | ');
+}
+
+export function formatDuration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${Math.round(s % 60).toString().padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${(m % 60).toString().padStart(2, '0')}m`;
+}
+
+/** Polls the run until no item is queued or running; `onUpdate` gets each summary. */
+export async function waitForRun(
+  db: Pool,
+  runId: string,
+  onUpdate: (summary: RunSummary) => void,
+  options: { intervalMs?: number; signal?: AbortSignal } = {},
+): Promise<RunSummary> {
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const summary = await runSummary(db, runId);
+    if (!summary) throw new Error(`run ${runId} disappeared`);
+    onUpdate(summary);
+    if (summary.pending === 0) return summary;
+    await sleep(options.intervalMs ?? 500, undefined, options.signal ? { signal: options.signal } : undefined);
+  }
+}
+
+/** The summary table printed when a run ends (and by `ferry status`). */
+export function summaryTable(summary: RunSummary): string {
+  const header = ['item', 'status', 'records', 'missing', 'last error'];
+  const rows = summary.details.map((d) => [
+    d.item,
+    d.status,
+    String(d.records),
+    d.missing_ranges.length === 0 ? '-' : `${d.missing_ranges.length} range(s)`,
+    (d.last_error ?? '').slice(0, 80),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const totals =
+    `run ${summary.run_id} ${summary.status}: total ${summary.total}, complete ${summary.complete}, ` +
+    `partial ${summary.partial}, failed ${summary.failed}, skipped ${summary.skipped}, pending ${summary.pending}, ` +
+    `records ${summary.total_records}`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', totals].join('\n');
+}
+
+/** A run succeeded when every item is complete or skipped. */
+export function runSucceeded(summary: RunSummary): boolean {
+  return summary.pending === 0 && summary.complete + summary.skipped === summary.total;
+}

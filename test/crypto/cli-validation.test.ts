@@ -1,0 +1,92 @@
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueName } from '@ferry/shared';
+import { main, type CliIo } from '../../services/producer/src/program.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+
+/** Runs the CLI in-process and captures what it prints. */
+async function ferry(args: string[], env: NodeJS.ProcessEnv) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false, env };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+describe('ferry collect: bad input gets a clear message, a non-zero exit, and nothing enqueued', () => {
+  let db: TestDatabase;
+  const prefix = uniquePrefix('cli');
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // The exchange URL points nowhere: validation must fail before anything talks to it.
+    env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, EXCHANGE_URL: 'http://127.0.0.1:9' };
+  });
+  afterAll(async () => {
+    await deleteKeys(prefix);
+    await db.drop();
+  });
+
+  it.each([
+    [['--timeframe', '7h'], '--timeframe "7h": expected one or more of 1m'],
+    [['--timeframe', '1h,2x'], '--timeframe "1h,2x"'],
+    [['--exchange', 'nosuchexchange'], '--exchange "nosuchexchange": expected a ccxt exchange id'],
+    [['--days', '-5'], '--days "-5": expected a whole number from 1 to 3650'],
+    [['--days', '0'], '--days "0": expected a whole number from 1 to 3650'],
+    [['--top', '0'], '--top "0": expected a whole number from 1 to 1000'],
+    [['--top', '5000'], '--top "5000": expected a whole number from 1 to 1000'],
+    [['--top', 'ten'], '--top "ten": expected a whole number'],
+    [['--min-volume', '-1'], '--min-volume "-1": expected a number >= 0'],
+    [['--mode', 'sideways'], '--mode "sideways": expected one of backward, forward, gap_fill'],
+    [['--start', '2024-13-45'], '--start "2024-13-45": expected an ISO date'],
+    [['--start', 'yesterday'], '--start "yesterday": expected an ISO date'],
+    [['--start', '2024-02-01', '--end', '2024-01-01'], '--end "2024-01-01": expected a date after --start'],
+    [['--symbols', 'BTC,$$$'], '--symbols "BTC,$$$": expected coins such as BTC,ETH'],
+    [['--exchange-url', 'ftp://x'], '--exchange-url "ftp://x": expected an http(s) URL'],
+  ])('collect %j', async (args, message) => {
+    const result = await ferry(['collect', ...args], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    const queue = new Queue(QueueName.Candles, { connection: { url: TEST_REDIS_URL }, prefix });
+    expect(await queue.count()).toBe(0);
+    await queue.close();
+    const runs = await db.pool.query('SELECT count(*)::int AS n FROM collection_runs');
+    expect(runs.rows[0].n).toBe(0);
+  });
+
+  it('an unknown option is a usage error', async () => {
+    const result = await ferry(['collect', '--tops', '5'], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown option '--tops'");
+  });
+
+  it('unreachable Redis: names REDIS_URL, exits non-zero, nothing recorded', async () => {
+    const result = await ferry(['collect', '--symbols', 'BTC'], { ...env, REDIS_URL: 'redis://127.0.0.1:9' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot reach Redis at redis://127.0.0.1:9');
+    expect(result.stderr).toContain('REDIS_URL');
+  });
+
+  it('unreachable PostgreSQL: names DATABASE_URL, exits non-zero', async () => {
+    const result = await ferry(['collect', '--symbols', 'BTC'], { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:9/x' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot reach PostgreSQL (DATABASE_URL)');
+  });
+
+  it('an unreachable exchange fails before anything is enqueued', async () => {
+    const result = await ferry(['collect', '--symbols', 'BTC'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/binance fetchTime/);
+    const runs = await db.pool.query('SELECT count(*)::int AS n FROM collection_runs');
+    expect(runs.rows[0].n).toBe(0);
+  });
+
+  it('status rejects a malformed run id and reports an unknown one', async () => {
+    expect((await ferry(['status', 'nope'], env)).code).toBe(2);
+    const unknown = await ferry(['status', '00000000-0000-4000-8000-000000000000'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no run 00000000-0000-4000-8000-000000000000');
+  });
+});
