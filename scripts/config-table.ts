@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { VARIABLES, type VariableSpec } from '@ferry/shared';
 
@@ -24,6 +25,21 @@ export function configTable(variables: Record<string, VariableSpec> = VARIABLES)
   return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
+/** Replaces the table between the README's markers (`npm run docs:config`). */
+export function withConfigTable(readme: string, table: string = configTable()): string {
+  const start = '<!-- config-table:start -->';
+  const end = '<!-- config-table:end -->';
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) throw new Error('README.md has no config-table markers');
+  return `${readme.slice(0, from + start.length)}\n${table}\n${readme.slice(to)}`;
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(configTable());
+  if (process.argv.includes('--write')) {
+    const file = new URL('../README.md', import.meta.url);
+    fs.writeFileSync(file, withConfigTable(fs.readFileSync(file, 'utf8')));
+  } else {
+    console.log(configTable());
+  }
 }

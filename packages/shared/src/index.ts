@@ -27,4 +27,5 @@ export * from './parquet/index.js';
 export * from './collections/queue-collection.js';
 export * from './sync/content-hash.js';
 export * from './sync/dropbox-client.js';
+export * from './sync/index.js';
 export * from './exchange/ccxt-client.js';

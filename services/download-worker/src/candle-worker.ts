@@ -50,6 +50,7 @@ export async function startCandleWorker(deps: CandleWorkerDeps): Promise<Running
           redis,
           queuePrefix: prefix,
           learnLimits: true,
+          clockTtlMs: config.exchange.clockTtlMs,
           onLimited: (kind, ms) => logger.warn({ exchange: exchangeId, kind, retryAfterMs: ms }, 'exchange limited us'),
         });
         logger.info({ exchange: exchangeId, budget: opened.budget.current }, 'weight budget');

@@ -7,6 +7,7 @@ import {
 import { openCliContext } from './cli-context.js';
 import { parseCollectRequest, UsageError, type RawCollectOptions } from './collect-request.js';
 import { progressLine, runSucceeded, summaryTable, waitForRun } from './progress.js';
+import { registerRestoreCommand } from './commands/restore.js';
 
 /** Exit codes: 0 done, 1 the work failed or is incomplete, 2 bad usage or configuration. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -113,6 +114,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         await ctx.close();
       }
     });
+
+  registerRestoreCommand(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -56,7 +56,8 @@ export async function queueCollection(request: CollectRequest, ctx: CollectionCo
     headroom: config.exchange.headroom,
     redis: ctx.redis,
     queuePrefix: config.redis.prefix,
-    learnLimits: false,
+    // The CLI's own requests (top N, clock) draw from the same budget, under the exchange's declared limits.
+    learnLimits: true,
   });
   // "N days of history" counts back from the exchange's clock, from the start of that UTC day.
   const now = await source.now();

@@ -11,7 +11,7 @@ export interface FerryConfig {
   redis: { url: string; prefix: string };
   database: { url: Secret; poolSize: number };
   dataDir: string;
-  exchange: { id: string; baseUrl: string | undefined; timeoutMs: number; headroom: number };
+  exchange: { id: string; baseUrl: string | undefined; timeoutMs: number; clockTtlMs: number; headroom: number };
   download: { concurrency: number; attempts: number; lockMs: number; shutdownGraceMs: number };
   s3: {
     endpoint: string;
@@ -31,7 +31,15 @@ export interface FerryConfig {
       appSecret: Secret | undefined;
       refreshToken: Secret | undefined;
       accessToken: Secret | undefined;
+      /** Upload-session chunk size in bytes (DROPBOX_CHUNK_MB). */
+      chunkBytes: number;
     };
+    /** Files committed together, and how long a batch waits to fill. */
+    batchFiles: number;
+    batchWaitMs: number;
+    /** Directory-sync intervals in ms; null = that rule is off. */
+    every: { learning: number | null; logs: number | null; models: number | null; candles: number | null };
+    restoreOnStartup: boolean;
   };
   dashboard: { port: number; host: string; apiKeyRequired: boolean };
   metricsPort: number;
@@ -43,6 +51,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     throw new ConfigError(['DROPBOX_APP_KEY is required when DROPBOX_REFRESH_TOKEN is set: expected an app key']);
   }
   const hasDropboxCredentials = Boolean(v.DROPBOX_REFRESH_TOKEN || v.DROPBOX_ACCESS_TOKEN);
+  if (v.SYNC_TARGET === 'dropbox' && !hasDropboxCredentials) {
+    throw new ConfigError([
+      'SYNC_TARGET=dropbox needs credentials: expected DROPBOX_REFRESH_TOKEN with DROPBOX_APP_KEY, or DROPBOX_ACCESS_TOKEN',
+    ]);
+  }
   const syncTarget = v.SYNC_TARGET === 'auto' ? (hasDropboxCredentials ? 'dropbox' : 'local') : v.SYNC_TARGET;
   return {
     log: { level: v.LOG_LEVEL, format: v.LOG_FORMAT },
@@ -53,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       id: v.EXCHANGE,
       baseUrl: v.EXCHANGE_URL,
       timeoutMs: v.EXCHANGE_TIMEOUT_MS,
+      clockTtlMs: v.EXCHANGE_CLOCK_TTL_MS,
       headroom: v.RATE_LIMIT_HEADROOM,
     },
     download: {
@@ -79,7 +93,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
         appSecret: secretOrUndefined(v.DROPBOX_APP_SECRET),
         refreshToken: secretOrUndefined(v.DROPBOX_REFRESH_TOKEN),
         accessToken: secretOrUndefined(v.DROPBOX_ACCESS_TOKEN),
+        chunkBytes: v.DROPBOX_CHUNK_MB * 1024 * 1024,
       },
+      batchFiles: v.SYNC_BATCH_FILES,
+      batchWaitMs: v.SYNC_BATCH_WAIT_MS,
+      every: { learning: v.SYNC_LEARNING_EVERY, logs: v.SYNC_LOGS_EVERY, models: v.SYNC_MODELS_EVERY, candles: v.SYNC_CANDLES_EVERY },
+      restoreOnStartup: v.RESTORE_ON_STARTUP,
     },
     dashboard: { port: v.DASHBOARD_PORT, host: v.DASHBOARD_HOST, apiKeyRequired: v.API_KEY_REQUIRED },
     metricsPort: v.METRICS_PORT,

@@ -31,6 +31,11 @@ const url = (protocols: readonly string[]) =>
 const optionalUrl = (protocols: readonly string[]) => url(protocols).optional();
 const optionalString = z.string().min(1).optional();
 const ratio = z.coerce.number().gt(0).max(1);
+/** `90s`, `5m`, `2h` -> milliseconds; `off` -> null (the schedule is disabled). */
+const everyOrOff = z
+  .string()
+  .regex(/^(off|[1-9][0-9]{0,5}[smh])$/)
+  .transform((v) => (v === 'off' ? null : Number(v.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000 }[v.slice(-1) as 's' | 'm' | 'h']));
 
 export const VARIABLES = {
   // --- process ---
@@ -101,6 +106,12 @@ export const VARIABLES = {
     default: '15000',
     expected: 'an integer from 1000 to 300000',
     doc: 'Timeout of one exchange request.',
+  }),
+  EXCHANGE_CLOCK_TTL_MS: spec({
+    schema: int(0, 3_600_000),
+    default: '30000',
+    expected: 'an integer from 0 to 3600000',
+    doc: "How long a measured offset to the exchange's clock is reused (0 = ask the exchange for every job).",
   }),
   RATE_LIMIT_HEADROOM: spec({
     schema: ratio,
@@ -200,6 +211,54 @@ export const VARIABLES = {
   DROPBOX_APP_SECRET: spec({ schema: optionalString, expected: 'an app secret', doc: 'Dropbox app secret (optional with PKCE).', secret: true }),
   DROPBOX_REFRESH_TOKEN: spec({ schema: optionalString, expected: 'a refresh token', doc: 'Long-lived refresh token; access tokens are refreshed automatically.', secret: true }),
   DROPBOX_ACCESS_TOKEN: spec({ schema: optionalString, expected: 'an access token', doc: 'Alternative to a refresh token: a long-lived access token.', secret: true }),
+  DROPBOX_CHUNK_MB: spec({
+    schema: int(8, 128),
+    default: '64',
+    expected: 'an integer from 8 to 128',
+    doc: 'Chunk size (MiB) of Dropbox upload sessions for files over 150 MB; memory per upload is about one chunk.',
+  }),
+  SYNC_BATCH_FILES: spec({
+    schema: int(1, 1000),
+    default: '1000',
+    expected: 'an integer from 1 to 1000',
+    doc: 'Files a sync worker commits together (one Dropbox finish_batch call; Dropbox allows 1000).',
+  }),
+  SYNC_BATCH_WAIT_MS: spec({
+    schema: int(10, 60_000),
+    default: '1000',
+    expected: 'an integer from 10 to 60000',
+    doc: 'How long a sync worker gathers files before committing a batch that is not full.',
+  }),
+  SYNC_LEARNING_EVERY: spec({
+    schema: everyOrOff,
+    default: '5m',
+    expected: 'a duration such as 90s, 5m or 2h, or off',
+    doc: 'How often DATA_DIR/learning is synced (off = never).',
+  }),
+  SYNC_LOGS_EVERY: spec({
+    schema: everyOrOff,
+    default: '5m',
+    expected: 'a duration such as 90s, 5m or 2h, or off',
+    doc: 'How often DATA_DIR/logs and DATA_DIR/monitoring are synced (off = never).',
+  }),
+  SYNC_MODELS_EVERY: spec({
+    schema: everyOrOff,
+    default: '30m',
+    expected: 'a duration such as 90s, 5m or 2h, or off',
+    doc: 'How often DATA_DIR/models is synced (off = never).',
+  }),
+  SYNC_CANDLES_EVERY: spec({
+    schema: everyOrOff,
+    default: '2h',
+    expected: 'a duration such as 90s, 5m or 2h, or off',
+    doc: 'How often the whole candle cache DATA_DIR/candles is synced; new files are synced as they are written (off = never).',
+  }),
+  RESTORE_ON_STARTUP: spec({
+    schema: bool,
+    default: 'false',
+    expected: 'true or false',
+    doc: 'Download worker: pull data/candles from the sync target into DATA_DIR and PostgreSQL before taking jobs.',
+  }),
 
   // --- dashboard / admin API ---
   DASHBOARD_PORT: spec({

@@ -15,6 +15,7 @@ export interface OpenExchangeOptions {
   onLimited?: (kind: 'rate-limited' | 'banned', retryAfterMs: number | undefined) => void;
   /** Learn the exchange's declared limits now (workers) or run on the bootstrap budget (short CLI calls). */
   learnLimits: boolean;
+  clockTtlMs?: number;
 }
 
 /** A ccxt exchange wired to the shared Redis weight budget: what the CLI and the workers talk to. */
@@ -22,7 +23,9 @@ export async function openExchange(options: OpenExchangeOptions): Promise<{ sour
   const exchange = createCcxtExchange({ exchangeId: options.exchangeId, baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
   const keyPrefix = budgetKeyPrefix(options.queuePrefix, options.exchangeId);
   const budget = new WeightBudget(options.redis, keyPrefix, CcxtCandleSource.bootstrapLimits(exchange, options.headroom));
-  const source = new CcxtCandleSource(exchange, { budget, headroom: options.headroom, onLimited: options.onLimited });
+  const source = new CcxtCandleSource(exchange, {
+    budget, headroom: options.headroom, onLimited: options.onLimited, clockTtlMs: options.clockTtlMs,
+  });
   if (options.learnLimits) {
     budget.setLimits(await resolveSharedLimits(options.redis, keyPrefix, () => source.declaredLimits()));
   } else {

@@ -1,0 +1,79 @@
+import { Queue } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { QueueName, type RunSummary } from '@ferry/shared';
+import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
+
+const NOW = Date.UTC(2026, 9, 20, 5, 30);
+
+describe('ferry collect when things go wrong', () => {
+  let h: CryptoHarness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('an invalid symbol fails alone, with its reason, and is not retried', async () => {
+    h = await startCryptoHarness({ emulator: { nowMs: NOW } });
+    const run = await h.ferry(['collect', '--symbols', 'BTC,NOPE,ETH', '--days', '10', '--timeframe', '1h', '--wait', '--json']);
+    expect(run.code).toBe(1);
+    const summary = JSON.parse(run.stdout) as RunSummary;
+    expect(summary).toMatchObject({ total: 3, complete: 2, failed: 1 });
+    const nope = summary.details.find((d) => d.item === 'binance:NOPE/USDT:1h')!;
+    expect(nope.status).toBe('failed');
+    // ccxt knows the exchange's markets and refuses before asking (the exchange would answer -1121).
+    expect(nope.last_error).toContain('binance does not have market symbol NOPE/USDT');
+    expect(h.emulator.control.counter('klines:NOPEUSDT')).toBe(0);
+    const queue = new Queue(QueueName.Candles, { connection: h.redis, prefix: h.prefix });
+    const [failed] = await queue.getFailed();
+    await queue.close();
+    expect(failed?.attemptsMade).toBe(1);
+    expect(failed?.failedReason).toContain('NOPE/USDT');
+  });
+
+  it('an insane candle fails that coin alone, naming the coin and the candle', async () => {
+    h = await startCryptoHarness({ emulator: { nowMs: NOW } });
+    h.emulator.control.addFault({ name: 'invalid-candle', remaining: 1, pathIncludes: 'ETHUSDT' });
+    const run = await h.ferry(['collect', '--symbols', 'BTC,ETH', '--days', '10', '--timeframe', '1h', '--wait', '--json']);
+    expect(run.code).toBe(1);
+    const summary = JSON.parse(run.stdout) as RunSummary;
+    const eth = summary.details.find((d) => d.item === 'binance:ETH/USDT:1h')!;
+    expect(eth.status).toBe('failed');
+    expect(eth.last_error).toMatch(/invalid binance ETH\/USDT 1h candle at 2026-\d\d-\d\dT\d\d:00:00.000Z .*high is below max\(open, close\)/);
+    expect(summary.details.find((d) => d.item === 'binance:BTC/USDT:1h')!.status).toBe('complete');
+  });
+
+  it('a 429 storm: the run completes, pauses are counted, and the exchange never bans us', async () => {
+    h = await startCryptoHarness({ emulator: { nowMs: NOW } });
+    h.emulator.control.addFault({ name: 'rate-limit', pathIncludes: 'klines', probability: 0.3, remaining: 12, params: { retryAfterSeconds: 1 } });
+    const run = await h.ferry(['collect', '--top', '10', '--days', '30', '--timeframe', '1h', '--wait', '--json']);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as RunSummary;
+    expect(summary).toMatchObject({ total: 10, complete: 10, failed: 0 });
+    expect(h.emulator.control.counter('status:429')).toBeGreaterThan(0);
+    expect(h.emulator.control.counter('status:418')).toBe(0);
+    const pauses = summary.details.reduce((n, d) => n + Number(d.details['rate_limit_pauses'] ?? 0), 0);
+    expect(pauses).toBe(h.emulator.control.counter('status:429'));
+    // A rate-limit pause hands the job back without spending an attempt.
+    expect(summary.details.some((d) => Number(d.details['rate_limit_pauses'] ?? 0) > 0)).toBe(true);
+    for (const d of summary.details) expect(d.attempts).toBe(1);
+  });
+
+  it('stays under a tight weight limit shared by every job without a single 429', async () => {
+    // 100 weight per 2 s: the ticker list alone (80) nearly fills a window.
+    h = await startCryptoHarness({ emulator: { nowMs: NOW, weightLimit: 100, windowMs: 2_000 }, env: { RATE_LIMIT_HEADROOM: '1' } });
+    const run = await h.ferry(['collect', '--top', '8', '--days', '90', '--timeframe', '1h', '--wait', '--json']);
+    expect(run.code).toBe(0);
+    expect(h.emulator.control.counter('status:429')).toBe(0);
+    expect(h.emulator.control.counter('maxWindowWeight')).toBeLessThanOrEqual(100);
+    expect(h.emulator.control.counter('klines')).toBeGreaterThan(16);
+  });
+
+  it('network faults and 5xx are retried with backoff until the run completes', async () => {
+    h = await startCryptoHarness({ emulator: { nowMs: NOW } });
+    h.emulator.control.addFault({ name: 'connection-reset', pathIncludes: 'klines', remaining: 2 });
+    h.emulator.control.addFault({ name: 'server-error', pathIncludes: 'klines', remaining: 2 });
+    const run = await h.ferry(['collect', '--symbols', 'BTC,ETH,SOL', '--days', '5', '--timeframe', '1h', '--wait', '--json']);
+    expect(run.code).toBe(0);
+    expect(h.emulator.control.counter('fault:connection-reset') + h.emulator.control.counter('fault:server-error')).toBe(4);
+  });
+});

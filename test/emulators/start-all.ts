@@ -1,0 +1,47 @@
+import { startBinanceEmulator, type BinanceEmulator, type BinanceSettings } from './binance/index.js';
+import { startDropboxEmulator, type DropboxEmulator } from './dropbox/index.js';
+
+/**
+ * The whole emulated outside world at once (for `npm run emulators`, the demo and benchmarks), with the environment
+ * that points ferry's services at it.
+ */
+export interface RunningEmulators {
+  binance: BinanceEmulator;
+  dropbox: DropboxEmulator;
+  /** REDIS_URL/DATABASE_URL excluded: settings that point ferry at these emulators. */
+  env: NodeJS.ProcessEnv;
+  close(): Promise<void>;
+}
+
+export interface StartAllOptions {
+  /** Fixed ports (the CLI); default: free ones. */
+  ports?: { binance?: number; dropbox?: number };
+  binanceLatencyMs?: number;
+  binance?: Partial<BinanceSettings>;
+}
+
+export async function startEmulators(options: StartAllOptions = {}): Promise<RunningEmulators> {
+  const binance = await startBinanceEmulator({
+    port: options.ports?.binance,
+    settings: { latencyMs: options.binanceLatencyMs ?? 0, ...options.binance },
+  });
+  const dropbox = await startDropboxEmulator({ port: options.ports?.dropbox });
+  const env: NodeJS.ProcessEnv = {
+    EXCHANGE: 'binance',
+    EXCHANGE_URL: binance.url,
+    SYNC_TARGET: 'dropbox',
+    DROPBOX_API_URL: dropbox.url,
+    DROPBOX_CONTENT_URL: dropbox.url,
+    DROPBOX_APP_KEY: dropbox.credentials.appKey,
+    DROPBOX_APP_SECRET: dropbox.credentials.appSecret,
+    DROPBOX_REFRESH_TOKEN: dropbox.credentials.refreshToken,
+  };
+  return {
+    binance,
+    dropbox,
+    env,
+    async close() {
+      await Promise.all([binance.close(), dropbox.close()]);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { createLogger, createRedis, loadConfig, type FerryConfig } from '@ferry/shared';
+import { startCandleWorker, type RunningCandleWorker } from '../../services/download-worker/src/candle-worker.js';
+import { main, type CliIo } from '../../services/producer/src/program.js';
+import { startBinanceEmulator, type BinanceEmulator, type BinanceSettings } from '../emulators/binance/index.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
+
+/**
+ * Everything a crypto pipeline test needs, real where it counts: the Binance emulator (through ccxt), a database of
+ * its own, a Redis key prefix of its own, an in-process download worker, and the `ferry` CLI run in-process.
+ */
+export interface CryptoHarness {
+  emulator: BinanceEmulator;
+  db: TestDatabase;
+  env: NodeJS.ProcessEnv;
+  config: FerryConfig;
+  dataDir: string;
+  prefix: string;
+  redis: Redis;
+  worker: RunningCandleWorker | undefined;
+  startWorker(): Promise<RunningCandleWorker>;
+  ferry(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  close(): Promise<void>;
+}
+
+export async function startCryptoHarness(options: {
+  emulator?: Partial<BinanceSettings>;
+  env?: NodeJS.ProcessEnv;
+  startWorker?: boolean;
+} = {}): Promise<CryptoHarness> {
+  const emulator = await startBinanceEmulator({ settings: options.emulator });
+  const db = await createTestDatabase();
+  const prefix = uniquePrefix('crypto');
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-data-'));
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    EXCHANGE_URL: emulator.url,
+    DATA_DIR: dataDir,
+    EXCHANGE_CLOCK_TTL_MS: '0',
+    JOB_LOCK_MS: '5000',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const redis = createRedis(TEST_REDIS_URL, 'worker');
+  const harness: CryptoHarness = {
+    emulator, db, env, config, dataDir, prefix, redis, worker: undefined,
+    async startWorker() {
+      const worker = await startCandleWorker({ config, logger: createLogger({ name: 'test-worker', level: 'silent' }), db: db.pool, redis });
+      harness.worker = worker;
+      return worker;
+    },
+    async ferry(args) {
+      let stdout = '';
+      let stderr = '';
+      const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false, env };
+      const code = await main(args, io);
+      return { code, stdout, stderr };
+    },
+    async close() {
+      await harness.worker?.close(0);
+      await emulator.close();
+      redis.disconnect();
+      await deleteKeys(prefix);
+      await db.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  if (options.startWorker !== false) await harness.startWorker();
+  return harness;
+}
