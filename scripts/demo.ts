@@ -107,7 +107,7 @@ async function main(): Promise<void> {
 
   const emulators: RunningEmulators = await startEmulators({ binanceLatencyMs: 5 });
   cleanups.push(() => emulators.close());
-  say(`emulators: exchange ${emulators.binance.url}, Dropbox ${emulators.dropbox.url}`);
+  say(`emulators: exchange ${emulators.binance.url}, S3 ${emulators.s3.url}, Dropbox ${emulators.dropbox.url}`);
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-demo-'));
   const env: NodeJS.ProcessEnv = {

@@ -1,5 +1,6 @@
 import { startBinanceEmulator, type BinanceEmulator, type BinanceSettings } from './binance/index.js';
 import { startDropboxEmulator, type DropboxEmulator } from './dropbox/index.js';
+import { DEFAULT_S3_CREDENTIALS, startS3Emulator, type S3Emulator } from './s3/index.js';
 
 /**
  * The whole emulated outside world at once (for `npm run emulators`, the demo and benchmarks), with the environment
@@ -8,6 +9,7 @@ import { startDropboxEmulator, type DropboxEmulator } from './dropbox/index.js';
 export interface RunningEmulators {
   binance: BinanceEmulator;
   dropbox: DropboxEmulator;
+  s3: S3Emulator;
   /** REDIS_URL/DATABASE_URL excluded: settings that point ferry at these emulators. */
   env: NodeJS.ProcessEnv;
   close(): Promise<void>;
@@ -15,7 +17,7 @@ export interface RunningEmulators {
 
 export interface StartAllOptions {
   /** Fixed ports (the CLI); default: free ones. */
-  ports?: { binance?: number; dropbox?: number };
+  ports?: { binance?: number; s3?: number; dropbox?: number };
   binanceLatencyMs?: number;
   binance?: Partial<BinanceSettings>;
 }
@@ -26,9 +28,13 @@ export async function startEmulators(options: StartAllOptions = {}): Promise<Run
     settings: { latencyMs: options.binanceLatencyMs ?? 0, ...options.binance },
   });
   const dropbox = await startDropboxEmulator({ port: options.ports?.dropbox });
+  const s3 = await startS3Emulator({ port: options.ports?.s3 });
   const env: NodeJS.ProcessEnv = {
     EXCHANGE: 'binance',
     EXCHANGE_URL: binance.url,
+    S3_ENDPOINT: s3.url,
+    S3_ACCESS_KEY_ID: DEFAULT_S3_CREDENTIALS.accessKeyId,
+    S3_SECRET_ACCESS_KEY: DEFAULT_S3_CREDENTIALS.secretAccessKey,
     SYNC_TARGET: 'dropbox',
     DROPBOX_API_URL: dropbox.url,
     DROPBOX_CONTENT_URL: dropbox.url,
@@ -39,9 +45,10 @@ export async function startEmulators(options: StartAllOptions = {}): Promise<Run
   return {
     binance,
     dropbox,
+    s3,
     env,
     async close() {
-      await Promise.all([binance.close(), dropbox.close()]);
+      await Promise.all([binance.close(), dropbox.close(), s3.close()]);
     },
   };
 }

@@ -29,3 +29,4 @@ export * from './sync/content-hash.js';
 export * from './sync/dropbox-client.js';
 export * from './sync/index.js';
 export * from './exchange/ccxt-client.js';
+export * from './s3/s3-client.js';

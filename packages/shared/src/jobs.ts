@@ -68,10 +68,18 @@ export const syncFilePayload = z
   .strict();
 export type SyncFilePayload = z.infer<typeof syncFilePayload>;
 
+/** The scheduled directory syncs, one job scheduler each (rules and intervals: sync/directory-rules.ts). */
+export const SYNC_RULE_NAMES = ['learning', 'logs', 'models', 'candles'] as const;
+export type SyncRuleName = (typeof SYNC_RULE_NAMES)[number];
+
+export const syncDirectoryPayload = z.object({ rule: z.enum(SYNC_RULE_NAMES) }).strict();
+export type SyncDirectoryPayload = z.infer<typeof syncDirectoryPayload>;
+
 /** Payload schema per job name; later job kinds add theirs here. */
 export const PAYLOAD_SCHEMAS = {
   [JobName.CollectCandles]: collectCandlesPayload,
   [JobName.SyncFile]: syncFilePayload,
+  [JobName.SyncDirectory]: syncDirectoryPayload,
 } as const;
 export type PayloadJobName = keyof typeof PAYLOAD_SCHEMAS;
 export type PayloadOf<N extends PayloadJobName> = z.infer<(typeof PAYLOAD_SCHEMAS)[N]>;

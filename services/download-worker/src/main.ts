@@ -1,8 +1,32 @@
-import { createServiceContext } from '@ferry/shared';
+import { createServiceContext, createSyncTarget, restoreCandles } from '@ferry/shared';
 import { startCandleWorker } from './candle-worker.js';
 
 /** download-worker: env -> config -> create -> start; SIGTERM drains within SHUTDOWN_GRACE_MS. */
 const ctx = await createServiceContext('download-worker');
+
+if (ctx.config.sync.restoreOnStartup) {
+  // One restore however many workers start together: the others wait for it (a lock in Redis), then go on.
+  const lockKey = `${ctx.config.redis.prefix}:restore-lock`;
+  const acquired = await ctx.redis.set(lockKey, String(process.pid), 'PX', 30 * 60_000, 'NX');
+  if (acquired) {
+    try {
+      const result = await restoreCandles({
+        target: createSyncTarget(ctx.config.sync),
+        db: ctx.db,
+        dataDir: ctx.config.dataDir,
+        exchange: ctx.config.exchange.id,
+        log: (line) => ctx.logger.info(line),
+      });
+      ctx.logger.info({ files: result.files, inserted: result.inserted, failed: result.failed.length }, 'restore finished');
+    } finally {
+      await ctx.redis.del(lockKey);
+    }
+  } else {
+    ctx.logger.info('another worker is restoring the candle cache; waiting for it');
+    while (await ctx.redis.exists(lockKey)) await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
 const candles = await startCandleWorker({ config: ctx.config, logger: ctx.logger, db: ctx.db, redis: ctx.redis });
 ctx.lifecycle.add('candle worker', candles, (w) => w.close(ctx.config.download.shutdownGraceMs));
 ctx.logger.info(

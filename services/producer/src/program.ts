@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import {
   ConfigError, DatabaseUnavailableError, FerryError, loadConfig, NothingToCollectError, queueCollection,
-  RedisUnavailableError, isRunId, runSummary,
+  RedisUnavailableError, isRunId, runSummary, syncSummary, type SyncSummary,
   TIMEFRAME_NAMES, type FerryConfig,
 } from '@ferry/shared';
 import { openCliContext } from './cli-context.js';
@@ -109,7 +109,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
           exitCode = EXIT.failed;
           return;
         }
-        io.stdout(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : `${summaryTable(summary)}\n`);
+        // Where the run's files stand on the sync target (pending, uploaded, identical, failed).
+        const sync = await syncSummary(ctx.db, summary.run_id);
+        io.stdout(opts.json
+          ? `${JSON.stringify({ ...summary, sync }, null, 2)}\n`
+          : `${summaryTable(summary)}\n${syncLine(sync)}\n`);
       } finally {
         await ctx.close();
       }
@@ -123,6 +127,12 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   } catch (err) {
     return reportError(err, io);
   }
+}
+
+function syncLine(s: SyncSummary): string {
+  const failures = s.failures.map((f) => `\n  failed: ${f.relative_path}: ${f.reason}`).join('');
+  return `files: ${s.total} (pending ${s.pending}, uploaded ${s.uploaded}, skipped-identical ${s.skipped_identical}, ` +
+    `failed ${s.failed}), ${s.synced_bytes} bytes synced${failures}`;
 }
 
 function configOrThrow(env: NodeJS.ProcessEnv): FerryConfig {

@@ -115,7 +115,7 @@ export const VARIABLES = {
   }),
   RATE_LIMIT_HEADROOM: spec({
     schema: ratio,
-    default: '0.9',
+    default: '0.95',
     expected: 'a number in (0, 1]',
     doc: "Share of the exchange's declared weight limit ferry allows itself (all workers together).",
   }),

@@ -24,8 +24,10 @@ export interface Acquired {
 }
 
 // KEYS[1] = window counter key prefix, KEYS[2] = pause key
-// ARGV[1] = weight, ARGV[2] = limit, ARGV[3] = windowMs
+// ARGV[1] = weight, ARGV[2] = limit, ARGV[3] = windowMs, ARGV[4] = guardMs
 // Returns {0, window} when granted, {waitMs, window} when the caller must wait.
+// Nothing is granted in the last guardMs of a window: a request sent then would reach the exchange in its next
+// window and be counted there, on top of that window's full budget.
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -33,6 +35,8 @@ local pause = redis.call('PTTL', KEYS[2])
 local windowMs = tonumber(ARGV[3])
 local window = math.floor(now / windowMs)
 if pause > 0 then return {pause, window} end
+local untilNext = (window + 1) * windowMs - now
+if untilNext <= tonumber(ARGV[4]) then return {untilNext, window} end
 local key = KEYS[1] .. window
 local used = tonumber(redis.call('GET', key) or '0')
 local weight = tonumber(ARGV[1])
@@ -73,6 +77,11 @@ end
 return 0
 `;
 
+/** The end of each window kept free of new requests: 250 ms (several round trips), at most 5% of the window. */
+export function guardMs(windowMs: number): number {
+  return Math.min(250, Math.floor(windowMs / 20));
+}
+
 export class WeightBudget {
   // Window counters are per window length, so processes that briefly disagree on the window never mix counts.
   private windowPrefix: string;
@@ -105,7 +114,7 @@ export class WeightBudget {
     for (;;) {
       signal?.throwIfAborted();
       const [waitMs, window] = (await this.redis.eval(
-        ACQUIRE, 2, this.windowPrefix, this.pauseKey, w, this.limits.limit, this.limits.windowMs,
+        ACQUIRE, 2, this.windowPrefix, this.pauseKey, w, this.limits.limit, this.limits.windowMs, guardMs(this.limits.windowMs),
       )) as [number, number];
       if (waitMs <= 0) return { window, waitedMs };
       // Small jitter so that waiting workers do not stampede the first millisecond of the next window.

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import {
+  assertDatabaseReachable, createPool, createSyncTarget, loadConfig, migrate, PermanentError, restoreCandles,
+  type RestoreCandlesResult,
+} from '@ferry/shared';
+import type { CliIo } from '../program.js';
+
+/** A restore that left some files out; the CLI reports it and exits 1. */
+export class RestoreIncompleteError extends PermanentError {}
+
+/**
+ * `ferry restore`: pulls the candle cache (data/candles) from the sync target into DATA_DIR, checks each file's
+ * content hash against the target's, and loads the candles into PostgreSQL (conflict-safe), so a following
+ * `ferry collect` over the same range downloads no history. Candles are stored under the configured EXCHANGE.
+ */
+export function registerRestoreCommand(program: Command, io: CliIo): void {
+  program
+    .command('restore')
+    .description('pull data/candles from the sync target into DATA_DIR and load the candles into PostgreSQL (as EXCHANGE)')
+    .option('--json', 'print a machine-readable summary')
+    .action(async (opts: { json?: boolean }) => {
+      const config = loadConfig(io.env, { envFile: '.env' });
+      const target = createSyncTarget(config.sync);
+      const db = createPool({ url: config.database.url, poolSize: 4, applicationName: 'ferry-cli' });
+      try {
+        await assertDatabaseReachable(db);
+        await migrate(db);
+        const result = await restoreCandles({
+          target, db, dataDir: config.dataDir, exchange: config.exchange.id, log: (line) => io.stderr(`${line}\n`),
+        });
+        io.stdout(opts.json ? `${JSON.stringify({ target: target.description, exchange: config.exchange.id, ...result }, null, 2)}\n` : restoreReport(result, target.description));
+        if (result.failed.length > 0) {
+          throw new RestoreIncompleteError(`restore incomplete: ${result.failed.length} of ${result.files} file(s) failed; run it again to retry them`);
+        }
+      } finally {
+        await db.end().catch(() => undefined);
+      }
+    });
+}
+
+export function restoreReport(result: RestoreCandlesResult, target: string): string {
+  if (result.files === 0) return `nothing to restore: ${target} has no candle files\n`;
+  const lines = [
+    `restored ${result.files - result.skipped.length - result.failed.length} of ${result.files} candle file(s) from ${target}: ` +
+      `${result.rows} candle(s), ${result.inserted} new in PostgreSQL; ${result.downloaded} downloaded, ` +
+      `${result.files - result.skipped.length - result.failed.length - result.downloaded} already in DATA_DIR`,
+    ...result.skipped.map((s) => `skipped ${s.key}: ${s.reason}`),
+    ...result.failed.map((f) => `failed  ${f.key}: ${f.reason}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

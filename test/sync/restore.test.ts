@@ -1,0 +1,118 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DropboxTarget, readCandles, restoreCandles, type CandleSeries } from '@ferry/shared';
+import { main, type CliIo } from '../../services/producer/src/program.js';
+import { DropboxCounter, startDropboxEmulator, type DropboxEmulator } from '../emulators/dropbox/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
+import { DAY, T0, dropboxEnv, writeCandleFiles, type WrittenCandleFile } from './support.js';
+
+/**
+ * Restore on a new machine: the candle cache comes back from the target into DATA_DIR and PostgreSQL (that the next
+ * collection then downloads no history is shown end to end in restore-pipeline.test.ts).
+ */
+describe('restoring the candle cache', () => {
+  let emulator: DropboxEmulator;
+  let target: DropboxTarget;
+  let work: string;
+  let files: WrittenCandleFile[];
+  let db: TestDatabase;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    emulator = await startDropboxEmulator();
+    const { appKey, appSecret, refreshToken } = emulator.credentials;
+    target = new DropboxTarget({ root: '/ferry', apiBaseUrl: emulator.url, contentBaseUrl: emulator.url, auth: { kind: 'refresh', appKey, appSecret, refreshToken } });
+    // The old machine: three coins of 60 daily candles, backed up under data/candles, plus files restore must leave alone.
+    work = await mkdtemp(path.join(os.tmpdir(), 'ferry-old-machine-'));
+    files = await writeCandleFiles(work, 3, 60);
+    for (const file of files) await target.upload({ localPath: file.localPath, key: `data/${file.payload.relativePath}` });
+    await emulator.putFile('/ferry/data/candles/TSLA/TSLA_1d_20240101_20240229.parquet', Buffer.from('a flat-file ticker'));
+    await emulator.putFile('/ferry/data/candles/README.txt', Buffer.from('notes'));
+    await emulator.putFile('/ferry/2024-03-01/logs/worker.log', Buffer.from('a log, not candles'));
+  });
+  afterAll(async () => {
+    await emulator.close();
+    await rm(work, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-new-machine-'));
+    emulator.control.reset();
+  });
+  afterEach(async () => {
+    await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const seriesOf = (file: WrittenCandleFile): CandleSeries => {
+    const source = file.payload.source as Extract<WrittenCandleFile['payload']['source'], { kind: 'candles' }>;
+    return { exchange: 'binance', symbol: source.symbol, timeframe: '1d' };
+  };
+
+  it('loads exactly the backed-up rows into an empty PostgreSQL and the files into DATA_DIR, leaving other files alone', async () => {
+    const lines: string[] = [];
+    const result = await restoreCandles({ target, db: db.pool, dataDir, exchange: 'binance', log: (l) => lines.push(l) });
+
+    expect(result).toEqual({
+      files: 5,
+      downloaded: 3,
+      rows: 180,
+      inserted: 180,
+      skipped: [
+        { key: 'data/candles/README.txt', reason: 'not named like candles/<BASE>/<BASE>-<QUOTE>_<timeframe>_<YYYYMMDD>_<YYYYMMDD>.parquet' },
+        { key: 'data/candles/TSLA/TSLA_1d_20240101_20240229.parquet', reason: 'not the file of an exchange pair (flat-file tickers are restored by their own source)' },
+      ],
+      failed: [],
+    });
+    for (const file of files) {
+      expect(await readCandles(db.pool, seriesOf(file), { start: 0, end: T0 + 1000 * DAY })).toEqual(file.candles);
+      expect(Buffer.compare(await readFile(path.join(dataDir, file.payload.relativePath)), await readFile(file.localPath))).toBe(0);
+    }
+    const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM candles');
+    expect(rows[0]!.n).toBe(180);
+    expect(lines[0]).toBe('restoring 5 candle file(s) from dropbox /ferry as exchange binance');
+  });
+
+  it('restoring twice downloads and inserts nothing the second time; a local file with other bytes is replaced', async () => {
+    await restoreCandles({ target, db: db.pool, dataDir, exchange: 'binance' });
+    const damaged = path.join(dataDir, files[1]!.payload.relativePath);
+    await writeFile(damaged, 'not the backed-up bytes');
+    emulator.control.reset();
+
+    const again = await restoreCandles({ target, db: db.pool, dataDir, exchange: 'binance' });
+
+    expect(again).toMatchObject({ files: 5, downloaded: 1, rows: 180, inserted: 0, failed: [] });
+    expect(emulator.control.counter(DropboxCounter.calls('files/download'))).toBe(1);
+    expect(Buffer.compare(await readFile(damaged), await readFile(files[1]!.localPath))).toBe(0);
+  });
+
+  it('is fine with an empty target: nothing to restore', async () => {
+    const empty = new DropboxTarget({ root: '/elsewhere', apiBaseUrl: emulator.url, contentBaseUrl: emulator.url, auth: { kind: 'long-lived', accessToken: emulator.credentials.longLivedToken! } });
+    const lines: string[] = [];
+    await expect(restoreCandles({ target: empty, db: db.pool, dataDir, exchange: 'binance', log: (l) => lines.push(l) }))
+      .resolves.toEqual({ files: 0, downloaded: 0, rows: 0, inserted: 0, skipped: [], failed: [] });
+    expect(lines).toEqual(['nothing to restore: dropbox /elsewhere has no files under data/candles']);
+  });
+
+  it('runs as `ferry restore`, printing what it did', async () => {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      isTty: false,
+      env: { ...dropboxEnv(emulator), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, DATA_DIR: dataDir, EXCHANGE: 'binance' },
+    };
+
+    const code = await main(['restore', '--json'], io);
+
+    expect({ code, stderr: stderr.split('\n').at(-2) }).toEqual({
+      code: 0,
+      stderr: 'restored 180 candle(s) (180 new) from 3 file(s), 3 downloaded, 2 skipped, 0 failed',
+    });
+    expect(JSON.parse(stdout)).toMatchObject({ target: 'dropbox /ferry', exchange: 'binance', files: 5, downloaded: 3, rows: 180, inserted: 180 });
+  });
+});
