@@ -78,7 +78,7 @@ describe('ferry collect: bad input gets a clear message, a non-zero exit, and no
   it('an unreachable exchange fails before anything is enqueued', async () => {
     const result = await ferry(['collect', '--symbols', 'BTC'], env);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/binance fetchTime/);
+    expect(result.stderr).toMatch(/binance (fetchTime|exchangeInfo)/);
     const runs = await db.pool.query('SELECT count(*)::int AS n FROM collection_runs');
     expect(runs.rows[0].n).toBe(0);
   });

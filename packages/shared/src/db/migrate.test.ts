@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.js';
-import { migrate } from './migrate.js';
+import { migrate, readMigrations } from './migrate.js';
 
 describe('migrations', () => {
   let db: TestDatabase;
@@ -10,11 +10,13 @@ describe('migrations', () => {
   afterAll(async () => db.drop());
 
   it('apply once, concurrently safe, and are idempotent', async () => {
+    const all = await readMigrations();
+    expect(all[0]).toMatchObject({ version: 1, name: 'init' });
     const [first, second] = await Promise.all([migrate(db.pool), migrate(db.pool)]);
-    expect([...first!, ...second!].sort()).toEqual([1]);
+    expect([...first!, ...second!].sort((a, b) => a - b)).toEqual(all.map((m) => m.version));
     expect(await migrate(db.pool)).toEqual([]);
-    const { rows } = await db.pool.query('SELECT version, name FROM ferry_migrations');
-    expect(rows).toEqual([{ version: 1, name: 'init' }]);
+    const { rows } = await db.pool.query('SELECT version, name FROM ferry_migrations ORDER BY version');
+    expect(rows).toEqual(all.map((m) => ({ version: m.version, name: m.name })));
   });
 
   it('key candles by (exchange, symbol, timeframe, open_time)', async () => {
