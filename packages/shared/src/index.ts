@@ -30,3 +30,4 @@ export * from './sync/dropbox-client.js';
 export * from './sync/index.js';
 export * from './exchange/ccxt-client.js';
 export * from './s3/s3-client.js';
+export * from './worker-options.js';

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  chainSyncJob, contentHashOfFile, createQueue, openExchange, failJob, ferryBackoff,
-  finishItem, JobName, MANUAL_RATE_LIMIT_ENABLER, markItemRunning, parsePayload, QueueName, type WeightBudget,
+  chainSyncJob, contentHashOfFile, createQueue, openExchange, failJob, ferryWorkerOptions, logWorkerEvents,
+  finishItem, JobName, markItemRunning, parsePayload, QueueName, type WeightBudget,
   candleItemKey, writeCandlesParquet, type CollectCandlesPayload, type FerryConfig, type Logger, type Pool,
 } from '@ferry/shared';
 import { collectCandles, type CandleProgress, type CollectResult } from './collect-candles.js';
@@ -128,20 +128,10 @@ export async function startCandleWorker(deps: CandleWorkerDeps): Promise<Running
     }
   }
 
-  const worker = new Worker(QueueName.Candles, processJob, {
-    connection: redis,
-    prefix,
-    concurrency: config.download.concurrency,
-    limiter: MANUAL_RATE_LIMIT_ENABLER,
-    lockDuration: config.download.lockMs,
-    stalledInterval: Math.max(1_000, Math.floor(config.download.lockMs / 2)),
-    // A crashed worker's jobs are retried, not failed: chaos (kill -9) must not fail work.
-    maxStalledCount: 10,
-    settings: { backoffStrategy: ferryBackoff },
-  });
-  worker.on('error', (err) => logger.error({ err }, 'worker error'));
-  worker.on('failed', (job, err) =>
-    logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job attempt failed'));
+  const worker = new Worker(QueueName.Candles, processJob, ferryWorkerOptions({
+    connection: redis, prefix, concurrency: config.download.concurrency, lockMs: config.download.lockMs,
+  }));
+  logWorkerEvents(worker, logger, 'candle');
 
   return {
     worker,

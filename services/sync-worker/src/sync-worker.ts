@@ -1,8 +1,8 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  createQueue, describeSyncRules, directorySyncRules, errorMessage, failJob, ferryBackoff, JobName, localFileForSync,
-  MANUAL_RATE_LIMIT_ENABLER, parsePayload, QueueName, RateLimitedError, recordFileSyncs, remoteKeyFor,
+  createQueue, describeSyncRules, directorySyncRules, errorMessage, failJob, ferryWorkerOptions, JobName, localFileForSync,
+  logWorkerEvents, MANUAL_RATE_LIMIT_ENABLER, parsePayload, QueueName, RateLimitedError, recordFileSyncs, remoteKeyFor,
   type FerryConfig, type Logger, type Pool, type SyncOutcome, type SyncTarget,
 } from '@ferry/shared';
 import { syncDirectories, type DirectorySyncResult } from './directory-sync.js';
@@ -148,20 +148,14 @@ export async function startSyncWorker(deps: SyncWorkerDeps): Promise<RunningSync
     }
   }
 
-  const worker = new Worker(QueueName.Sync, processJob, {
+  const worker = new Worker(QueueName.Sync, processJob, ferryWorkerOptions({
     connection: redis,
     prefix,
     // Room for one batch being committed while the next one gathers, and for directory jobs feeding them.
     concurrency: 2 * config.sync.batchFiles + 4,
-    limiter: MANUAL_RATE_LIMIT_ENABLER,
-    lockDuration: config.download.lockMs,
-    stalledInterval: Math.max(1_000, Math.floor(config.download.lockMs / 2)),
-    maxStalledCount: 10,
-    settings: { backoffStrategy: ferryBackoff },
-  });
-  worker.on('error', (err) => logger.error({ err }, 'worker error'));
-  worker.on('failed', (job, err) =>
-    logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'sync job attempt failed'));
+    lockMs: config.download.lockMs,
+  }));
+  logWorkerEvents(worker, logger, 'sync');
   // Closing a worker whose blocking connection is still connecting makes BullMQ reject a promise nobody handles.
   await worker.waitUntilReady();
 
