@@ -10,8 +10,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { startEmulators, type RunningEmulators } from '../test/emulators/start-all.js';
-import { spawnTs, type ServiceProcess, REPO_ROOT } from '../test/support/processes.js';
-import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './local-services.js';
+import { spawnTs, type ServiceProcess } from '../test/support/processes.js';
+import { freePort, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './local-services.js';
 
 const exitAfterCollect = process.argv.includes('--exit');
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -133,16 +133,24 @@ async function main(): Promise<void> {
     return p;
   };
   start('services/download-worker/src/main.ts');
-  for (const extra of ['services/sync-worker/src/main.ts']) {
-    if (fs.existsSync(path.join(REPO_ROOT, extra))) start(extra);
-  }
+  start('services/sync-worker/src/main.ts');
+
+  // The dashboard wants an API key: make one for this demo (shown once, like `ferry keys create`).
+  const keyRun = spawnTs('services/producer/src/cli.ts', ['keys', 'create', '--name', `demo-${Date.now()}`, '--role', 'admin'], env);
+  await keyRun.exited;
+  const apiKey = /ferry_[A-Za-z0-9_-]+/.exec(keyRun.output())?.[0];
+  env.DASHBOARD_PORT = String(await freePort());
+  start('services/dashboard/src/main.ts');
+  const board = `http://127.0.0.1:${env.DASHBOARD_PORT}/admin/queues`;
+  say(`Bull Board: ${board}  (sign in with any user name and the API key as password: ${apiKey ?? 'see above'})`);
 
   say('running: ferry collect --top 20 --days 90 --timeframe 1h --wait');
   const collect = spawnTs('services/producer/src/cli.ts', ['collect', '--top', '20', '--days', '90', '--timeframe', '1h', '--wait'], env);
   collect.child.stdout?.pipe(process.stdout);
   collect.child.stderr?.pipe(process.stderr);
   const code = await collect.exited;
-  say(`collection finished with exit code ${code}; Parquet files under ${env.DATA_DIR}/candles`);
+  say(`collection finished with exit code ${code}; Parquet files under ${env.DATA_DIR}/candles, backups in the Dropbox emulator`);
+  say(`Bull Board: ${board}  (API key: ${apiKey ?? '?'})`);
   if (exitAfterCollect) return stopAll(code === 0 ? 0 : 1);
   say('press Ctrl+C to stop everything the demo started');
   await new Promise(() => undefined);

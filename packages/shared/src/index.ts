@@ -31,3 +31,4 @@ export * from './sync/index.js';
 export * from './exchange/ccxt-client.js';
 export * from './s3/s3-client.js';
 export * from './worker-options.js';
+export * from './auth/api-keys.js';

@@ -1,0 +1,24 @@
+import type { AddressInfo } from 'node:net';
+import { ALL_QUEUES, countActiveApiKeys, createQueue, createServiceContext } from '@ferry/shared';
+import { createDashboardApp } from './app.js';
+
+/** dashboard: env -> config -> create -> listen; SIGTERM closes the server, then the queues, then the connections. */
+const ctx = await createServiceContext('dashboard');
+const { config, logger } = ctx;
+
+if (config.dashboard.apiKeyRequired && (await countActiveApiKeys(ctx.db)) === 0) {
+  logger.fatal('no API key exists: create one with `npx ferry keys create --name admin --role admin` (or set API_KEY_REQUIRED=false)');
+  await ctx.lifecycle.shutdown('no API key');
+  process.exit(1);
+}
+
+const queues = ALL_QUEUES.map((name) => ctx.lifecycle.add(`queue ${name}`, createQueue(name, ctx.redis, config.redis.prefix), (q) => q.close()));
+const app = createDashboardApp({ db: ctx.db, redis: ctx.redis, queues, logger });
+const server = app.listen(config.dashboard.port, config.dashboard.host);
+await new Promise<void>((resolve, reject) => {
+  server.once('listening', resolve);
+  server.once('error', reject);
+});
+ctx.lifecycle.add('http server', server, (s) => new Promise((resolve) => s.close(() => resolve(undefined))));
+const { port } = server.address() as AddressInfo;
+logger.info({ url: `http://${config.dashboard.host}:${port}/admin/queues` }, 'dashboard listening (Bull Board at /admin/queues)');
