@@ -32,3 +32,6 @@ export * from './exchange/ccxt-client.js';
 export * from './s3/s3-client.js';
 export * from './worker-options.js';
 export * from './auth/api-keys.js';
+export * from './metrics/index.js';
+export * from './flatfiles/plan.js';
+export * from './flatfiles/progress.js';

@@ -76,8 +76,13 @@ export const syncDirectoryPayload = z.object({ rule: z.enum(SYNC_RULE_NAMES) }).
 export type SyncDirectoryPayload = z.infer<typeof syncDirectoryPayload>;
 
 /** Payload schema per job name; later job kinds add theirs here. */
+/** A scheduled collection: which mode; everything else is the defaults of `ferry collect`. */
+export const scheduledCollectionPayload = z.object({ mode: z.enum(COLLECTION_MODES) }).strict();
+export type ScheduledCollectionPayload = z.infer<typeof scheduledCollectionPayload>;
+
 export const PAYLOAD_SCHEMAS = {
   [JobName.CollectCandles]: collectCandlesPayload,
+  [JobName.ScheduledCollection]: scheduledCollectionPayload,
   [JobName.SyncFile]: syncFilePayload,
   [JobName.SyncDirectory]: syncDirectoryPayload,
 } as const;

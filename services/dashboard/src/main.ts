@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { ALL_QUEUES, countActiveApiKeys, createQueue, createServiceContext } from '@ferry/shared';
+import { ALL_QUEUES, countActiveApiKeys, createQueue, createServiceContext, observeWorkerJobs, QueueName } from '@ferry/shared';
 import { createDashboardApp } from './app.js';
+import { ScheduleError, upsertCollectionSchedules } from './scheduler/collection-schedules.js';
+import { startScheduleWorker } from './scheduler/schedule-worker.js';
 
 /** dashboard: env -> config -> create -> listen; SIGTERM closes the server, then the queues, then the connections. */
 const ctx = await createServiceContext('dashboard');
@@ -13,7 +16,19 @@ if (config.dashboard.apiKeyRequired && (await countActiveApiKeys(ctx.db)) === 0)
 }
 
 const queues = ALL_QUEUES.map((name) => ctx.lifecycle.add(`queue ${name}`, createQueue(name, ctx.redis, config.redis.prefix), (q) => q.close()));
-const app = createDashboardApp({ db: ctx.db, redis: ctx.redis, queues, logger });
+try {
+  await upsertCollectionSchedules(queues.find((q) => q.name === QueueName.Schedules)!, config);
+} catch (err) {
+  if (!(err instanceof ScheduleError)) throw err;
+  logger.fatal(err.message);
+  await ctx.lifecycle.shutdown('bad schedule');
+  process.exit(1);
+}
+const scheduleWorker = ctx.lifecycle.add('schedule worker', startScheduleWorker({ config, db: ctx.db, redis: ctx.redis, logger }), (w) => w.close());
+observeWorkerJobs(scheduleWorker);
+// Without SESSION_SECRET, sign-ins last until this process restarts.
+const sessionSecret = config.dashboard.sessionSecret?.reveal() ?? randomBytes(32).toString('hex');
+const app = createDashboardApp({ db: ctx.db, redis: ctx.redis, queues, logger, config, sessionSecret });
 const server = app.listen(config.dashboard.port, config.dashboard.host);
 await new Promise<void>((resolve, reject) => {
   server.once('listening', resolve);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  chainSyncJob, contentHashOfFile, createQueue, openExchange, failJob, ferryWorkerOptions, logWorkerEvents,
+  candlesStored, chainSyncJob, contentHashOfFile, createQueue, openExchange, rateLimitPauses, failJob, ferryWorkerOptions, logWorkerEvents,
   finishItem, JobName, markItemRunning, parsePayload, QueueName, type WeightBudget,
   candleItemKey, writeCandlesParquet, type CollectCandlesPayload, type FerryConfig, type Logger, type Pool,
 } from '@ferry/shared';
@@ -106,6 +106,7 @@ export async function startCandleWorker(deps: CandleWorkerDeps): Promise<Running
         missingRanges: result.missingRanges,
         details: { requests: result.requests, stored: result.stored, file: result.file?.relativePath ?? null },
       });
+      candlesStored.inc({ exchange: payload.exchange, timeframe: payload.timeframe }, result.stored);
       return result;
     } catch (err) {
       const parsed = payload;
@@ -117,6 +118,7 @@ export async function startCandleWorker(deps: CandleWorkerDeps): Promise<Running
         pauseRequests: budget ? (ms) => budget!.pauseFor(ms) : undefined,
         onPaused: async (kind, ms) => {
           logger.warn({ jobId: job.id, kind, ms }, 'queue paused');
+          rateLimitPauses.inc({ queue: QueueName.Candles, kind });
           await job.log(`${kind}: queue paused for ${Math.round(ms / 1000)} s`).catch(() => undefined);
           if (parsed) await countPause(db, parsed.runId, candleItemKey(parsed));
         },

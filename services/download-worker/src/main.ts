@@ -1,4 +1,4 @@
-import { createServiceContext, createSyncTarget, restoreCandles } from '@ferry/shared';
+import { createServiceContext, createSyncTarget, ferryRegistry, observeWorkerJobs, restoreCandles, startMetricsServer } from '@ferry/shared';
 import { startCandleWorker } from './candle-worker.js';
 
 /** download-worker: env -> config -> create -> start; SIGTERM drains within SHUTDOWN_GRACE_MS. */
@@ -29,6 +29,8 @@ if (ctx.config.sync.restoreOnStartup) {
 
 const candles = await startCandleWorker({ config: ctx.config, logger: ctx.logger, db: ctx.db, redis: ctx.redis });
 ctx.lifecycle.add('candle worker', candles, (w) => w.close(ctx.config.download.shutdownGraceMs));
+observeWorkerJobs(candles.worker);
+if (ctx.config.metricsPort > 0) ctx.lifecycle.add('metrics server', await startMetricsServer(ctx.config.metricsPort, ferryRegistry), (m) => m.close());
 ctx.logger.info(
   { concurrency: ctx.config.download.concurrency, exchange: ctx.config.exchange.id, exchangeUrl: ctx.config.exchange.baseUrl ?? 'default' },
   'download worker started',

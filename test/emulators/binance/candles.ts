@@ -1,20 +1,22 @@
-import { symbolHash, type SymbolInfo } from './universe.js';
+import { klineInterval, type KlineInterval } from './intervals.js';
+import { priceAt, unitHash } from './price-path.js';
+import { completeSettings, exchangeNow, type BinanceSettings, type Outage } from './settings.js';
+import { findSymbol, symbolHash, universe, type SymbolInfo } from './universe.js';
 
-/** Kline intervals Binance accepts, in ms (1M is calendar months and not emulated). */
-export const INTERVALS: Record<string, number> = {
-  '1s': 1_000, '1m': 60_000, '3m': 180_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000,
-  '1h': 3_600_000, '2h': 7_200_000, '4h': 14_400_000, '6h': 21_600_000, '8h': 28_800_000, '12h': 43_200_000,
-  '1d': 86_400_000, '3d': 259_200_000, '1w': 604_800_000,
-};
+/**
+ * Klines: which candles exist and what they hold, a pure function of (symbol, interval, open time) and, for the
+ * candle still open, of the clock. A candle exists when the symbol traded at some moment inside it: after its
+ * listing, before its halt, outside exchange-wide outages. So the hourly candles inside an outage are missing while
+ * the daily candle around it exists with less volume, and the daily candle of a mid-day listing opens before it.
+ */
 
-export interface Outage {
-  start: number;
-  end: number;
-}
-
-/** A kline as Binance sends it: numbers as decimal strings. */
+/**
+ * A kline as Binance sends it: [openTime, open, high, low, close, volume, closeTime, quote volume, trades,
+ * taker buy base volume, taker buy quote volume, unused "0"], amounts as decimal strings with 8 decimals.
+ */
 export type KlineRow = [number, string, string, string, string, string, number, string, number, string, string, string];
 
+/** A candle as a client parses it (ccxt's OHLCV), for comparing with what a client stored. */
 export interface EmulatedCandle {
   openTime: number;
   open: number;
@@ -24,97 +26,172 @@ export interface EmulatedCandle {
   volume: number;
 }
 
-function unit(seed: number): number {
-  // xorshift32 -> [0, 1)
-  let x = seed | 0 || 1;
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  return (x >>> 0) / 4294967296;
-}
-
-const fmt = (n: number) => n.toFixed(8);
-
-/** Whether the exchange has a candle at this open time (listing, halts and outages leave holes). */
-export function hasCandle(info: SymbolInfo, openTime: number, intervalMs: number, outages: readonly Outage[]): boolean {
-  if (openTime < info.listedAt) return false;
-  if (info.haltedAt !== undefined && openTime >= info.haltedAt) return false;
-  return !outages.some((o) => openTime + intervalMs > o.start && openTime < o.end);
-}
-
-/**
- * The candle at `openTime`, a pure function of symbol, interval and time. While it is still open (now inside it),
- * close, high, low and volume are partial and move with `now`, as on Binance: storing it as final is wrong.
- */
-export function klineAt(info: SymbolInfo, intervalMs: number, openTime: number, now: number): KlineRow {
-  const h = symbolHash(info.symbol);
-  const step = Math.floor(openTime / intervalMs);
-  const slow = Math.sin(openTime / (30 * 86_400_000) * 2 * Math.PI + (h % 628) / 100);
-  const level = info.basePrice * Math.exp(0.25 * slow);
-  const open = level * (1 + (unit(h ^ step) - 0.5) * 0.02);
-  let closeFactor = (unit(h ^ (step * 31 + 7)) - 0.5) * 0.03;
-  let volumeShare = 1;
-  const closeTime = openTime + intervalMs - 1;
-  if (now <= closeTime) {
-    volumeShare = Math.max(0.01, (now - openTime) / intervalMs);
-    closeFactor *= volumeShare;
-  }
-  const close = open * (1 + closeFactor);
-  const high = Math.max(open, close) * (1 + unit(h ^ (step * 17 + 3)) * 0.01 * volumeShare);
-  const low = Math.min(open, close) * (1 - unit(h ^ (step * 13 + 5)) * 0.01 * volumeShare);
-  const volume = (1 + unit(h ^ (step * 7 + 11)) * 1000) * (intervalMs / 60_000) * volumeShare;
-  const quoteVolume = volume * (open + close) / 2;
-  const trades = Math.floor(volume) + 1;
-  return [
-    openTime, fmt(open), fmt(high), fmt(low), fmt(close), fmt(volume), closeTime, fmt(quoteVolume), trades,
-    fmt(volume / 2), fmt(quoteVolume / 2), '0',
-  ];
-}
-
 export interface KlineQuery {
   startTime?: number;
   endTime?: number;
+  /** 1..1000 (Binance's maximum); the endpoint's default is 500. */
   limit: number;
+  /** The `timeZone` parameter as an offset east of UTC; default 0. */
+  timeZoneOffsetMs?: number;
 }
 
-/** Binance's klines semantics: from startTime ascending; only endTime: the last `limit` up to it; neither: the latest. */
-export function klines(info: SymbolInfo, intervalMs: number, q: KlineQuery, now: number, outages: readonly Outage[]): KlineRow[] {
-  const latestOpen = Math.floor(now / intervalMs) * intervalMs;
-  const last = Math.min(latestOpen, q.endTime === undefined ? latestOpen : Math.floor(q.endTime / intervalMs) * intervalMs);
+type Span = readonly [start: number, end: number];
+
+/** When the symbol traded, up to `now`: [listing, halt) minus outages, as sorted disjoint [start, end) spans. */
+export function tradingSpans(info: SymbolInfo, outages: readonly Outage[], now: number): Span[] {
+  const end = Math.min(info.haltedAt ?? Number.POSITIVE_INFINITY, now + 1);
+  let spans: Span[] = info.listedAt < end ? [[info.listedAt, end]] : [];
+  for (const o of [...outages].sort((a, b) => a.start - b.start)) {
+    spans = spans.flatMap(([a, b]): Span[] => {
+      const pieces: Span[] = [];
+      if (a < Math.min(b, o.start)) pieces.push([a, Math.min(b, o.start)]);
+      if (Math.max(a, o.end) < b) pieces.push([Math.max(a, o.end), b]);
+      return pieces;
+    });
+  }
+  return spans;
+}
+
+function tradedMs(spans: readonly Span[], from: number, to: number): number {
+  let total = 0;
+  for (const [a, b] of spans) total += Math.max(0, Math.min(b, to) - Math.max(a, from));
+  return total;
+}
+
+/** The first existing candle opening at or after the aligned time `t`. */
+function firstCandleFrom(spans: readonly Span[], interval: KlineInterval, t: number): number | undefined {
+  for (const [a, b] of spans) {
+    if (b <= t) continue;
+    return interval.openAt(Math.max(t, a));
+  }
+  return undefined;
+}
+
+/** The last existing candle opening at or before the aligned time `t`. */
+function lastCandleUpTo(spans: readonly Span[], interval: KlineInterval, t: number): number | undefined {
+  const end = interval.next(t);
+  for (let i = spans.length - 1; i >= 0; i--) {
+    const [a, b] = spans[i]!;
+    if (a >= end) continue;
+    return b > t ? t : interval.openAt(b - 1);
+  }
+  return undefined;
+}
+
+const roundTo = (x: number, decimals: number) => Number(x.toFixed(decimals));
+/** Binance's 8-decimal strings; `decimals` digits are significant (the rest are zeros, never float noise). */
+export const decimalString = (x: number, decimals = 8) => `${x.toFixed(decimals)}${decimals === 0 ? '.' : ''}${'0'.repeat(8 - decimals)}`;
+
+/** The kline opening at `openTime` (which must exist); partial while `now` is inside it. */
+export function klineAt(info: SymbolInfo, interval: KlineInterval, openTime: number, now: number, spans: readonly Span[]): KlineRow {
+  const next = interval.next(openTime);
+  const seed = symbolHash(info.symbol) ^ symbolHash(interval.name);
+  const key = openTime / 1000;
+  const first = Math.max(openTime, info.listedAt);
+  // The last trade: the candle's end, or now while it is open, or the halt.
+  const last = Math.min(next, now, info.haltedAt ?? Number.POSITIVE_INFINITY);
+  const pd = info.priceDecimals;
+  const open = roundTo(priceAt(info, first), pd);
+  const close = roundTo(priceAt(info, last), pd);
+  let top = Math.max(open, close);
+  let bottom = Math.min(open, close);
+  for (let i = 1; i < 8; i++) {
+    const p = priceAt(info, first + ((last - first) * i) / 8);
+    top = Math.max(top, p);
+    bottom = Math.min(bottom, p);
+  }
+  const tick = 10 ** -pd;
+  const high = Math.max(roundTo(top * (1 + unitHash(seed, key, 11) * 0.0015 * info.volatility), pd), open, close);
+  const low = Math.max(tick, Math.min(roundTo(bottom * (1 - unitHash(seed, key, 12) * 0.0015 * info.volatility), pd), open, close));
+
+  // Volume follows the symbol's 24h volume, scaled by how much of the candle it traded (listing, outage, now).
+  const share = tradedMs(spans, openTime, next) / (next - openTime);
+  const activity = share * (0.4 + 1.2 * unitHash(seed, key, 13));
+  const minutes = (next - openTime) / 60_000;
+  const volume = roundTo((info.quoteVolume / info.basePrice / 1440) * minutes * activity, info.quantityDecimals);
+  const quoteVolume = volume * ((open + high + low + close) / 4);
+  const trades = volume > 0 ? Math.max(1, Math.round((info.dailyTrades / 1440) * minutes * activity)) : 0;
+  const takerShare = 0.35 + 0.3 * unitHash(seed, key, 14);
+  const qd = info.quantityDecimals;
+  return [
+    openTime, decimalString(open, pd), decimalString(high, pd), decimalString(low, pd), decimalString(close, pd),
+    decimalString(volume, qd), next - 1, decimalString(quoteVolume), trades,
+    decimalString(roundTo(volume * takerShare, qd), qd), decimalString(quoteVolume * takerShare), '0',
+  ];
+}
+
+/**
+ * Binance's klines semantics: with startTime, the first `limit` candles opening at or after it (not past endTime);
+ * with only endTime, the last `limit` opening at or before it; with neither, the latest. The open candle is served.
+ */
+export function klines(info: SymbolInfo, interval: KlineInterval, q: KlineQuery, now: number, outages: readonly Outage[]): KlineRow[] {
+  const spans = tradingSpans(info, outages, now);
+  let last = interval.openAt(now);
+  if (q.endTime !== undefined) last = Math.min(last, interval.openAt(q.endTime));
   const rows: KlineRow[] = [];
   if (q.startTime !== undefined) {
-    let t = Math.ceil(q.startTime / intervalMs) * intervalMs;
-    while (t <= last && rows.length < q.limit) {
-      if (t < info.listedAt) {
-        t = Math.ceil(info.listedAt / intervalMs) * intervalMs;
-        continue;
-      }
-      if (info.haltedAt !== undefined && t >= info.haltedAt) break;
-      const outage = outages.find((o) => t + intervalMs > o.start && t < o.end);
-      if (outage) {
-        t = Math.ceil(outage.end / intervalMs) * intervalMs;
-        continue;
-      }
-      rows.push(klineAt(info, intervalMs, t, now));
-      t += intervalMs;
+    const aligned = interval.openAt(q.startTime);
+    let t = aligned === q.startTime ? aligned : interval.next(aligned);
+    while (rows.length < q.limit) {
+      const open = firstCandleFrom(spans, interval, t);
+      if (open === undefined || open > last) break;
+      rows.push(klineAt(info, interval, open, now, spans));
+      t = interval.next(open);
     }
     return rows;
   }
-  for (let t = last; t >= info.listedAt && rows.length < q.limit; t -= intervalMs) {
-    if (hasCandle(info, t, intervalMs, outages)) rows.push(klineAt(info, intervalMs, t, now));
+  let t = last;
+  while (rows.length < q.limit) {
+    const open = lastCandleUpTo(spans, interval, t);
+    if (open === undefined) break;
+    rows.push(klineAt(info, interval, open, now, spans));
+    t = interval.openAt(open - 1);
   }
   return rows.reverse();
 }
 
-/** The truth tests compare against: every CLOSED candle in [startMs, endMs), as numbers. */
-export function closedCandles(info: SymbolInfo, intervalMs: number, startMs: number, endMs: number, now: number,
-  outages: readonly Outage[]): EmulatedCandle[] {
+export function candleOf(row: KlineRow): EmulatedCandle {
+  return { openTime: row[0], open: Number(row[1]), high: Number(row[2]), low: Number(row[3]), close: Number(row[4]), volume: Number(row[5]) };
+}
+
+function resolve(symbol: string, intervalName: string, settings: BinanceSettings, offsetMs = 0) {
+  const info = findSymbol(universe(settings), symbol);
+  const interval = klineInterval(intervalName, offsetMs);
+  if (!info) throw new Error(`the binance emulator lists no ${symbol} at ${new Date(exchangeNow(settings)).toISOString()}`);
+  if (!interval) throw new Error(`the binance emulator has no kline interval ${JSON.stringify(intervalName)}`);
+  return { info, interval };
+}
+
+/**
+ * Exactly the rows GET /api/v3/klines answers for this query under these settings (the open candle included).
+ * `symbol` may be unified (BTC/USDT) or Binance's (BTCUSDT).
+ */
+export function emulatorKlines(symbol: string, intervalName: string, query: Partial<KlineQuery> = {},
+  settings: Partial<BinanceSettings> = {}): KlineRow[] {
+  const s = completeSettings(settings);
+  const { info, interval } = resolve(symbol, intervalName, s, query.timeZoneOffsetMs);
+  return klines(info, interval, { ...query, limit: query.limit ?? 500 }, exchangeNow(s), s.outages);
+}
+
+/**
+ * The truth tests compare a client's store with: every CLOSED candle opening in [startMs, endMs), as a client
+ * parses it. The candle still open is never in it.
+ */
+export function emulatorCandles(symbol: string, intervalName: string, startMs: number, endMs: number,
+  settings: Partial<BinanceSettings> = {}): EmulatedCandle[] {
+  const s = completeSettings(settings);
+  const now = exchangeNow(s);
+  const { info, interval } = resolve(symbol, intervalName, s);
+  const spans = tradingSpans(info, s.outages, now);
   const out: EmulatedCandle[] = [];
-  const lastClosedEnd = Math.floor(now / intervalMs) * intervalMs;
-  for (let t = Math.ceil(startMs / intervalMs) * intervalMs; t < Math.min(endMs, lastClosedEnd); t += intervalMs) {
-    if (!hasCandle(info, t, intervalMs, outages)) continue;
-    const r = klineAt(info, intervalMs, t, now);
-    out.push({ openTime: t, open: Number(r[1]), high: Number(r[2]), low: Number(r[3]), close: Number(r[4]), volume: Number(r[5]) });
+  const aligned = interval.openAt(startMs);
+  let t = aligned === startMs ? aligned : interval.next(aligned);
+  for (;;) {
+    const open = firstCandleFrom(spans, interval, t);
+    // Closed once now is past its closeTime (next - 1).
+    if (open === undefined || open >= endMs || interval.next(open) > now) break;
+    out.push(candleOf(klineAt(info, interval, open, now, spans)));
+    t = interval.next(open);
   }
   return out;
 }

@@ -1,102 +1,138 @@
 /**
- * Binance's request-weight accounting: a fixed window aligned to the clock (one minute by default) holds at most
- * `limit` weight. Over it: 429 with Retry-After. A client that sends again before that Retry-After has passed is
- * banned (418) for `banMs`. Windows run on real time even when the candle clock is fixed.
+ * Binance's request-weight accounting for one client IP: fixed windows aligned to the clock (one minute by
+ * default) each allow `limit` weight. A request that would pass the limit gets 429 with Retry-After (to the window's
+ * end) and is not charged. A client that keeps sending during that Retry-After is banned (418) for `banMs`; the
+ * first `violationsBeforeBan` such requests are forgiven as already in flight. Pure: every call takes `now`.
  */
+
+export interface WeightRules {
+  limit: number;
+  windowMs: number;
+  banMs: number;
+  violationsBeforeBan: number;
+}
+
+/** Weight used in the current configured window and in the current minute (the X-MBX-USED-WEIGHT-1M header). */
+export interface WeightUsage {
+  used: number;
+  usedMinute: number;
+}
+
 export type Verdict =
-  | { kind: 'ok'; used: number }
-  | { kind: 'limited'; used: number; retryAfterMs: number }
-  | { kind: 'banned'; bannedUntil: number };
+  | ({ kind: 'ok' } & WeightUsage)
+  | ({ kind: 'limited'; retryAfterMs: number } & WeightUsage)
+  | ({ kind: 'banned'; bannedUntil: number; newBan: boolean } & WeightUsage);
+
+const MINUTE = 60_000;
+
+class FixedWindow {
+  private index = Number.NaN;
+  used = 0;
+  /** Weight asked for in this window, refused requests included. */
+  demanded = 0;
+
+  roll(now: number, windowMs: number): void {
+    const index = Math.floor(now / windowMs);
+    if (index !== this.index) {
+      this.index = index;
+      this.used = 0;
+      this.demanded = 0;
+    }
+  }
+
+  endsAt(windowMs: number): number {
+    return (this.index + 1) * windowMs;
+  }
+}
 
 export class WeightLimiter {
-  private window = -1;
-  private used = 0;
-  /** After a 429, requests before this time (its Retry-After) are violations. */
+  private window = new FixedWindow();
+  private minute = new FixedWindow();
+  private windowMs = 0;
+  /** After a 429, requests before this time (its Retry-After) ignore it. */
   private limitedUntil = 0;
   private violations = 0;
   private bannedUntil = 0;
+  /** The most weight asked for in one window: above the limit exactly when a client overran it. */
   maxWindowWeight = 0;
 
-  charge(weight: number, limit: number, windowMs: number, banMs: number, violationsBeforeBan: number, now = Date.now()): Verdict {
-    if (now < this.bannedUntil) return { kind: 'banned', bannedUntil: this.bannedUntil };
-    const window = Math.floor(now / windowMs);
-    if (window !== this.window) {
-      this.window = window;
-      this.used = 0;
-    }
+  charge(weight: number, rules: WeightRules, now: number): Verdict {
+    this.roll(now, rules.windowMs);
+    if (now < this.bannedUntil) return this.banned(false);
     if (now < this.limitedUntil) {
-      // Requests already in flight when the 429 went out are forgiven; a client that keeps sending during the
-      // Retry-After ("failing to back off") is banned.
+      this.demand(weight);
       this.violations += 1;
-      if (this.violations > violationsBeforeBan) {
-        this.bannedUntil = now + banMs;
-        return { kind: 'banned', bannedUntil: this.bannedUntil };
-      }
-      return { kind: 'limited', used: this.used, retryAfterMs: this.limitedUntil - now };
+      if (this.violations > rules.violationsBeforeBan) return this.ban(now + rules.banMs);
+      return { kind: 'limited', retryAfterMs: this.limitedUntil - now, ...this.usage() };
     }
     this.violations = 0;
-    if (this.used + weight > limit) {
-      const retryAfterMs = (window + 1) * windowMs - now;
-      this.limitedUntil = now + retryAfterMs;
-      return { kind: 'limited', used: this.used, retryAfterMs };
+    this.demand(weight);
+    if (this.window.used + weight > rules.limit) {
+      this.limitedUntil = this.window.endsAt(rules.windowMs);
+      return { kind: 'limited', retryAfterMs: this.limitedUntil - now, ...this.usage() };
     }
-    this.used += weight;
-    this.maxWindowWeight = Math.max(this.maxWindowWeight, this.used);
-    return { kind: 'ok', used: this.used };
+    this.window.used += weight;
+    this.minute.used += weight;
+    return { kind: 'ok', ...this.usage() };
   }
 
-  /** A forced 429 (fault): the client must still back off for `retryAfterMs` or be banned. */
-  markLimited(retryAfterMs: number, now = Date.now()): void {
+  /** A 429 the exchange chose to send (the `rate-limit` fault): ignoring its Retry-After leads to a ban as well. */
+  forceLimited(retryAfterMs: number, rules: WeightRules, now: number): Verdict {
+    this.roll(now, rules.windowMs);
+    if (now < this.bannedUntil) return this.banned(false);
     this.limitedUntil = Math.max(this.limitedUntil, now + retryAfterMs);
+    this.violations = 0;
+    return { kind: 'limited', retryAfterMs: this.limitedUntil - now, ...this.usage() };
   }
 
-  ban(until: number): void {
-    this.bannedUntil = until;
+  /** A ban the exchange chose (the `ban` fault). */
+  forceBan(banMs: number, rules: WeightRules, now: number): Verdict {
+    this.roll(now, rules.windowMs);
+    return this.ban(Math.max(this.bannedUntil, now + banMs));
+  }
+
+  /** Usage at `now`, e.g. for answers that are not charged. */
+  usageAt(now: number, windowMs: number): WeightUsage {
+    this.roll(now, windowMs);
+    return this.usage();
   }
 
   reset(): void {
-    this.window = -1;
-    this.used = 0;
+    this.window = new FixedWindow();
+    this.minute = new FixedWindow();
     this.limitedUntil = 0;
     this.violations = 0;
     this.bannedUntil = 0;
     this.maxWindowWeight = 0;
   }
-}
 
-/** Request weights as Binance documents them for the endpoints emulated. */
-export function requestWeight(path: string, query: URLSearchParams): number {
-  switch (path) {
-    case '/api/v3/ping':
-    case '/api/v3/time':
-      return 1;
-    case '/api/v3/exchangeInfo':
-      return 20;
-    case '/api/v3/klines':
-      return 2;
-    case '/api/v3/ticker/24hr': {
-      if (query.has('symbol')) return 2;
-      const symbols = query.get('symbols');
-      if (!symbols) return 80;
-      const n = symbols.split(',').length;
-      return n <= 20 ? 2 : n <= 100 ? 40 : 80;
+  private roll(now: number, windowMs: number): void {
+    if (windowMs !== this.windowMs) {
+      // A new window length starts a new count (the emulator was reconfigured).
+      this.window = new FixedWindow();
+      this.windowMs = windowMs;
     }
-    default:
-      return 1;
+    this.window.roll(now, windowMs);
+    this.minute.roll(now, MINUTE);
   }
-}
 
-/** Binance names the used-weight header by interval: X-MBX-USED-WEIGHT-1M, -10S, -1H. */
-export function usedWeightHeader(windowMs: number): string {
-  for (const [ms, letter] of [[86_400_000, 'D'], [3_600_000, 'H'], [60_000, 'M'], [1_000, 'S']] as const) {
-    if (windowMs % ms === 0) return `X-MBX-USED-WEIGHT-${windowMs / ms}${letter}`;
+  private demand(weight: number): void {
+    this.window.demanded += weight;
+    this.maxWindowWeight = Math.max(this.maxWindowWeight, this.window.demanded);
   }
-  return `X-MBX-USED-WEIGHT-${windowMs}MS`;
-}
 
-export function intervalOf(windowMs: number): { interval: string; intervalNum: number } {
-  for (const [ms, interval] of [[86_400_000, 'DAY'], [3_600_000, 'HOUR'], [60_000, 'MINUTE'], [1_000, 'SECOND']] as const) {
-    if (windowMs % ms === 0) return { interval, intervalNum: windowMs / ms };
+  private usage(): WeightUsage {
+    return { used: this.window.used, usedMinute: this.minute.used };
   }
-  return { interval: 'SECOND', intervalNum: Math.max(1, Math.round(windowMs / 1000)) };
+
+  private ban(until: number): Verdict {
+    this.bannedUntil = until;
+    this.violations = 0;
+    this.limitedUntil = 0;
+    return this.banned(true);
+  }
+
+  private banned(newBan: boolean): Verdict {
+    return { kind: 'banned', bannedUntil: this.bannedUntil, newBan, ...this.usage() };
+  }
 }

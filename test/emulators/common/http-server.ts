@@ -90,6 +90,15 @@ export async function startHttpEmulator<S extends BaseSettings>(opts: StartOptio
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    try {
+      controlRoute(req, json);
+    } catch (err) {
+      // A malformed body or a setting the emulator refuses: the caller's mistake, named.
+      json(400, { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  function controlRoute(req: EmulatorRequest, json: (status: number, body: unknown) => void): void {
     const parse = (): unknown => (req.body.length ? JSON.parse(req.body.toString('utf8')) : {});
     const route = `${req.method} ${req.path}`;
     switch (route) {

@@ -41,7 +41,9 @@ export interface FerryConfig {
     every: { learning: number | null; logs: number | null; models: number | null; candles: number | null };
     restoreOnStartup: boolean;
   };
-  dashboard: { port: number; host: string; apiKeyRequired: boolean };
+  dashboard: { port: number; host: string; apiKeyRequired: boolean; sessionSecret: Secret | undefined };
+  /** Cron patterns (UTC) of the scheduled collections; null = that schedule is off. */
+  schedules: { collection: string | null; gapFill: string | null };
   metricsPort: number;
 }
 
@@ -100,7 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       every: { learning: v.SYNC_LEARNING_EVERY, logs: v.SYNC_LOGS_EVERY, models: v.SYNC_MODELS_EVERY, candles: v.SYNC_CANDLES_EVERY },
       restoreOnStartup: v.RESTORE_ON_STARTUP,
     },
-    dashboard: { port: v.DASHBOARD_PORT, host: v.DASHBOARD_HOST, apiKeyRequired: v.API_KEY_REQUIRED },
+    dashboard: { port: v.DASHBOARD_PORT, host: v.DASHBOARD_HOST, apiKeyRequired: v.API_KEY_REQUIRED, sessionSecret: secretOrUndefined(v.SESSION_SECRET) },
+    schedules: { collection: v.COLLECTION_SCHEDULE, gapFill: v.GAP_FILL_SCHEDULE },
     metricsPort: v.METRICS_PORT,
   };
 }

@@ -1,3 +1,4 @@
+import cronParser from 'cron-parser';
 import { z } from 'zod';
 
 /**
@@ -36,6 +37,20 @@ const everyOrOff = z
   .string()
   .regex(/^(off|[1-9][0-9]{0,5}[smh])$/)
   .transform((v) => (v === 'off' ? null : Number(v.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000 }[v.slice(-1) as 's' | 'm' | 'h']));
+
+/** A cron expression BullMQ's job schedulers accept (they parse with cron-parser too); `off` -> null. */
+const cronOrOff = z
+  .string()
+  .refine((v) => {
+    if (v === 'off') return true;
+    try {
+      cronParser.parseExpression(v, { tz: 'UTC' });
+      return v.trim().split(/\s+/).length >= 5;
+    } catch {
+      return false;
+    }
+  })
+  .transform((v) => (v === 'off' ? null : v));
 
 export const VARIABLES = {
   // --- process ---
@@ -278,6 +293,24 @@ export const VARIABLES = {
     default: 'true',
     expected: 'true or false',
     doc: 'Refuse to start the dashboard without at least one API key.',
+  }),
+  SESSION_SECRET: spec({
+    schema: z.string().min(32).optional(),
+    expected: 'at least 32 characters',
+    doc: 'Signs dashboard sign-in cookies. Unset = a random one per start (sign-ins end at restart; set it when running several dashboards).',
+    secret: true,
+  }),
+  COLLECTION_SCHEDULE: spec({
+    schema: cronOrOff,
+    default: '0 */6 * * *',
+    expected: 'a cron expression such as 0 */6 * * *, or off',
+    doc: 'When the dashboard queues a forward collection (UTC cron; off = never).',
+  }),
+  GAP_FILL_SCHEDULE: spec({
+    schema: cronOrOff,
+    default: '0 3 * * 0',
+    expected: 'a cron expression such as 0 3 * * 0, or off',
+    doc: 'When the dashboard queues a gap_fill collection (UTC cron; off = never).',
   }),
   METRICS_PORT: spec({
     schema: int(0, 65535),

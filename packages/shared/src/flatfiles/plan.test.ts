@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import {
+  dayOfKey, filesInRange, flatFileJobId, isSinglePartEtag, planDateRange, planDownloads, planPrefixes, resolveTicker,
+} from './plan.js';
+
+describe('resolveTicker', () => {
+  it('maps stock tickers to us_stocks_sip', () => {
+    expect(resolveTicker('tsla')).toEqual({ ticker: 'TSLA', market: 'us_stocks_sip' });
+  });
+  it('maps both crypto spellings to global_crypto as X:BTCUSD', () => {
+    expect(resolveTicker('BTC-USD')).toEqual({ ticker: 'X:BTCUSD', market: 'global_crypto' });
+    expect(resolveTicker('X:BTCUSD')).toEqual({ ticker: 'X:BTCUSD', market: 'global_crypto' });
+  });
+  it('rejects garbage naming the value', () => {
+    expect(() => resolveTicker('not a ticker')).toThrow('ticker: "not a ticker"');
+  });
+});
+
+describe('planDateRange', () => {
+  const today = new Date('2025-11-02T15:00:00Z');
+  it('defaults to 5 years for stocks, ending yesterday', () => {
+    expect(planDateRange({ market: 'us_stocks_sip', today })).toEqual({ start: '2020-11-02', end: '2025-11-01' });
+  });
+  it('defaults to 2 years for crypto', () => {
+    expect(planDateRange({ market: 'global_crypto', today })).toEqual({ start: '2023-11-02', end: '2025-11-01' });
+  });
+  it('lets --start/--end win over the period', () => {
+    expect(planDateRange({ market: 'us_stocks_sip', today, period: '1y', start: '2024-01-01', end: '2024-03-31' }))
+      .toEqual({ start: '2024-01-01', end: '2024-03-31' });
+  });
+  it('rejects bad periods, bad dates and inverted ranges', () => {
+    expect(() => planDateRange({ market: 'us_stocks_sip', today, period: '5x' })).toThrow('period: "5x"');
+    expect(() => planDateRange({ market: 'us_stocks_sip', today, start: '2024-02-30' })).toThrow('start: "2024-02-30"');
+    expect(() => planDateRange({ market: 'us_stocks_sip', today, start: '2024-03-01', end: '2024-02-01' }))
+      .toThrow('start: 2024-03-01 is after end 2024-02-01');
+  });
+});
+
+describe('planPrefixes', () => {
+  it('lists one prefix per month, across a year boundary', () => {
+    expect(planPrefixes('us_stocks_sip', 'day_aggs_v1', { start: '2023-11-15', end: '2024-02-03' })).toEqual([
+      'us_stocks_sip/day_aggs_v1/2023/11/', 'us_stocks_sip/day_aggs_v1/2023/12/',
+      'us_stocks_sip/day_aggs_v1/2024/01/', 'us_stocks_sip/day_aggs_v1/2024/02/',
+    ]);
+  });
+});
+
+describe('files, ids and skips', () => {
+  const k = (d: string) => `us_stocks_sip/day_aggs_v1/${d.slice(0, 4)}/${d.slice(5, 7)}/${d}.csv.gz`;
+  const etag = '"0123456789abcdef0123456789abcdef"';
+  it('keeps only listed days inside the range, in key order', () => {
+    const listed = ['2024-02-05', '2024-01-31', '2024-02-01'].map((d) => ({ key: k(d), etag, size: 1 }));
+    expect(filesInRange(listed, { start: '2024-02-01', end: '2024-02-29' }).map((f) => dayOfKey(f.key)))
+      .toEqual(['2024-02-01', '2024-02-05']);
+  });
+  it('builds job ids without colons from key and bare ETag', () => {
+    expect(flatFileJobId(k('2024-02-01'), etag))
+      .toBe('flatfile_us_stocks_sip_day_aggs_v1_2024_02_2024-02-01.csv.gz_0123456789abcdef0123456789abcdef');
+  });
+  it('skips files ingested with the same ETag and refetches changed ones', () => {
+    const a = { key: k('2024-02-01'), etag, size: 1 };
+    const b = { key: k('2024-02-02'), etag, size: 1 };
+    const plan = planDownloads([a, b], [{ key: a.key, etag: '0123456789abcdef0123456789abcdef' }, { key: b.key, etag: 'changed' }]);
+    expect(plan.skipped).toEqual([a]);
+    expect(plan.toDownload).toEqual([b]);
+  });
+  it('tells single-part ETags from multipart ones', () => {
+    expect(isSinglePartEtag(etag)).toBe(true);
+    expect(isSinglePartEtag('"0123456789abcdef0123456789abcdef-3"')).toBe(false);
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * Pure planning for flat-file preloads: which market a ticker lives in, which date range a request covers,
+ * which bucket prefixes to list, the job id of each file, and which listed files need no download.
+ */
+
+export type FlatFileMarket = 'us_stocks_sip' | 'global_crypto';
+export type FlatFileInterval = '1d' | '1m';
+export type FlatFileTimeframe = 'day_aggs_v1' | 'minute_aggs_v1';
+
+export interface DateRange {
+  /** First day, `YYYY-MM-DD`, inclusive. */
+  start: string;
+  /** Last day, `YYYY-MM-DD`, inclusive. */
+  end: string;
+}
+
+export interface ListedFile {
+  key: string;
+  etag: string;
+  size: number;
+}
+
+export interface IngestedFile {
+  key: string;
+  etag: string;
+}
+
+const STOCK = /^[A-Z][A-Z0-9.]{0,9}$/;
+const CRYPTO_DASH = /^([A-Z0-9]{2,10})-([A-Z]{3,5})$/;
+const CRYPTO_PREFIXED = /^X:([A-Z0-9]{2,10}[A-Z]{3,5})$/;
+
+export interface ResolvedTicker {
+  ticker: string;
+  market: FlatFileMarket;
+}
+
+/** `TSLA` -> us_stocks_sip; `BTC-USD` and `X:BTCUSD` -> global_crypto as `X:BTCUSD` (the flat files' spelling). */
+export function resolveTicker(input: string): ResolvedTicker {
+  const raw = input.trim().toUpperCase();
+  const dash = CRYPTO_DASH.exec(raw);
+  if (dash) return { ticker: `X:${dash[1]}${dash[2]}`, market: 'global_crypto' };
+  const prefixed = CRYPTO_PREFIXED.exec(raw);
+  if (prefixed) return { ticker: raw, market: 'global_crypto' };
+  if (STOCK.test(raw)) return { ticker: raw, market: 'us_stocks_sip' };
+  throw new Error(`ticker: "${input}" is not a stock ticker (e.g. TSLA) or a crypto pair (e.g. BTC-USD or X:BTCUSD)`);
+}
+
+export function timeframeFor(interval: FlatFileInterval): FlatFileTimeframe {
+  return interval === '1d' ? 'day_aggs_v1' : 'minute_aggs_v1';
+}
+
+/** Defaults from the issue: five years of stocks, two of crypto. */
+export function defaultPeriod(market: FlatFileMarket): string {
+  return market === 'us_stocks_sip' ? '5y' : '2y';
+}
+
+const PERIOD = /^(\d{1,3})([dmy])$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function parseDay(field: string, value: string): Date {
+  const d = new Date(`${value.slice(0, 10)}T00:00:00Z`);
+  if (!DAY.test(value.slice(0, 10)) || Number.isNaN(d.getTime()) || isoDay(d) !== value.slice(0, 10)) {
+    throw new Error(`${field}: "${value}" is not an ISO date (expected YYYY-MM-DD)`);
+  }
+  return d;
+}
+
+/**
+ * The inclusive day range of a request. `--start/--end` win over `--period`; a period counts back from `today`
+ * (its last day is `today - 1`, since today's file is not published yet).
+ */
+export function planDateRange(opts: { period?: string; start?: string; end?: string; market: FlatFileMarket; today: Date }): DateRange {
+  const end = opts.end !== undefined ? parseDay('end', opts.end) : new Date(Date.UTC(
+    opts.today.getUTCFullYear(), opts.today.getUTCMonth(), opts.today.getUTCDate() - 1));
+  let start: Date;
+  if (opts.start !== undefined) {
+    start = parseDay('start', opts.start);
+  } else {
+    const period = opts.period ?? defaultPeriod(opts.market);
+    const m = PERIOD.exec(period);
+    if (!m || Number(m[1]) === 0) throw new Error(`period: "${period}" is not a period (expected e.g. 30d, 6m, 5y)`);
+    const n = Number(m[1]);
+    const y = end.getUTCFullYear() - (m[2] === 'y' ? n : 0);
+    const mo = end.getUTCMonth() - (m[2] === 'm' ? n : 0);
+    const d = end.getUTCDate() - (m[2] === 'd' ? n : 0) + 1;
+    start = new Date(Date.UTC(y, mo, d));
+  }
+  if (start.getTime() > end.getTime()) throw new Error(`start: ${isoDay(start)} is after end ${isoDay(end)}`);
+  return { start: isoDay(start), end: isoDay(end) };
+}
+
+/** One ListObjectsV2 prefix per month touched by the range: `<market>/<timeframe>/YYYY/MM/`. */
+export function planPrefixes(market: FlatFileMarket, timeframe: FlatFileTimeframe, range: DateRange): string[] {
+  const prefixes: string[] = [];
+  let y = Number(range.start.slice(0, 4));
+  let m = Number(range.start.slice(5, 7));
+  const lastY = Number(range.end.slice(0, 4));
+  const lastM = Number(range.end.slice(5, 7));
+  while (y < lastY || (y === lastY && m <= lastM)) {
+    prefixes.push(`${market}/${timeframe}/${y}/${String(m).padStart(2, '0')}/`);
+    m += 1;
+    if (m > 12) { m = 1; y += 1; }
+  }
+  return prefixes;
+}
+
+const KEY_DAY = /(\d{4}-\d{2}-\d{2})\.csv\.gz$/;
+
+/** The trading day a flat-file key holds, or undefined for keys that are not day files. */
+export function dayOfKey(key: string): string | undefined {
+  return KEY_DAY.exec(key)?.[1];
+}
+
+/** Listed objects whose day falls in the range (a month prefix lists days outside it), ordered by key. */
+export function filesInRange(listed: readonly ListedFile[], range: DateRange): ListedFile[] {
+  return listed
+    .filter((f) => { const day = dayOfKey(f.key); return day !== undefined && day >= range.start && day <= range.end; })
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** S3 returns ETags quoted; we store and compare them bare. */
+export function normaliseEtag(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+/** Deterministic BullMQ job id from key and ETag; BullMQ rejects ':' in custom ids, and '/' reads badly in Redis keys. */
+export function flatFileJobId(key: string, etag: string): string {
+  return `flatfile_${key.replace(/[/:]/g, '_')}_${normaliseEtag(etag)}`;
+}
+
+/** Split listed files into those to download and those already ingested with the same ETag (a changed ETag refetches). */
+export function planDownloads(listed: readonly ListedFile[], ingested: readonly IngestedFile[]): { toDownload: ListedFile[]; skipped: ListedFile[] } {
+  const done = new Set(ingested.map((f) => `${f.key}\n${normaliseEtag(f.etag)}`));
+  const toDownload: ListedFile[] = [];
+  const skipped: ListedFile[] = [];
+  for (const f of listed) (done.has(`${f.key}\n${normaliseEtag(f.etag)}`) ? skipped : toDownload).push(f);
+  return { toDownload, skipped };
+}
+
+/** Multipart ETags (`<md5>-<parts>`) are not the MD5 of the body: only the size can be checked. */
+export function isSinglePartEtag(etag: string): boolean {
+  return /^[0-9a-f]{32}$/i.test(normaliseEtag(etag));
+}

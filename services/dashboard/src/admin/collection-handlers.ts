@@ -1,0 +1,78 @@
+import { NothingToCollectError, QueueName, queueCollection, runSummary } from '@ferry/shared';
+import type { Queue } from 'bullmq';
+import { adminError, type AdminHandler } from './admin-http.js';
+import { runInProgress } from './run-in-progress.js';
+import { parseTriggerBody } from './trigger-body.js';
+
+const STATUS_ENDPOINT = '/api/admin/collect/status';
+
+/** When the next scheduled collection fires, from the schedules queue's job schedulers; null when none. */
+export async function nextRunTime(queues: readonly Queue[]): Promise<string | null> {
+  const schedules = queues.find((q) => q.name === QueueName.Schedules);
+  if (!schedules) return null;
+  const next = (await schedules.getJobSchedulers()).map((s) => s.next).filter((n): n is number => typeof n === 'number');
+  return next.length > 0 ? new Date(Math.min(...next)).toISOString() : null;
+}
+
+export const triggerCollection: AdminHandler = async (req, deps) => {
+  const parsed = parseTriggerBody(req.body, deps.config);
+  if (!parsed.ok) {
+    return adminError(400, parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; '), parsed.problems);
+  }
+  const running = await runInProgress(deps.db);
+  if (running) {
+    return adminError(409, `collection run ${running.id} is ${running.status}; wait for it to finish (${STATUS_ENDPOINT})`);
+  }
+  try {
+    const queued = await queueCollection(parsed.request, deps);
+    deps.logger.info({ runId: queued.runId, mode: parsed.request.mode, jobs: queued.jobs }, 'collection triggered');
+    return {
+      status: 202,
+      body: {
+        success: true,
+        message: `${parsed.request.mode} collection of ${queued.symbols.length} coin(s) queued (${queued.jobs} job(s))`,
+        mode: parsed.request.mode,
+        run_id: queued.runId,
+        status_endpoint: STATUS_ENDPOINT,
+      },
+    };
+  } catch (err) {
+    if (err instanceof NothingToCollectError) return adminError(422, err.message);
+    throw err;
+  }
+};
+
+export const collectionStatus: AdminHandler = async (_req, deps) => {
+  const running = await runInProgress(deps.db);
+  const latest = await deps.db.query<{ id: string }>(
+    `SELECT id FROM collection_runs WHERE kind = 'candles' ORDER BY created_at DESC LIMIT 1`,
+  );
+  const latestId = latest.rows[0]?.id;
+  const summary = latestId ? await runSummary(deps.db, latestId) : undefined;
+  const since = running ? (running.started_at ?? running.created_at) : undefined;
+  return {
+    status: 200,
+    body: {
+      is_running: running !== undefined,
+      current_operation: running
+        ? `${running.params.mode ?? 'collection'} of ${running.params.symbols?.length ?? 0} coin(s) x ${(running.params.timeframes ?? []).join(',')} (run ${running.id})`
+        : null,
+      status: running ? running.status : (summary?.status ?? 'idle'),
+      elapsed_seconds: since ? Math.max(0, Math.round((Date.now() - since.getTime()) / 1000)) : null,
+      next_run_time: await nextRunTime(deps.queues),
+      last_results: summary
+        ? {
+            run_id: summary.run_id,
+            // One item per coin and timeframe, as counted by complete/partial/failed/skipped.
+            total_cryptos: summary.total,
+            complete: summary.complete,
+            partial: summary.partial,
+            failed: summary.failed,
+            skipped: summary.skipped,
+            total_records: summary.total_records,
+            details: summary.details,
+          }
+        : null,
+    },
+  };
+};

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { COLLECTION_MODES, TIMEFRAME_NAMES, isTimeframe, type CollectRequest, type FerryConfig, type Timeframe } from '@ferry/shared';
+import type { FieldProblem } from './admin-http.js';
+
+const isoDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && Number.isFinite(Date.parse(v)), {
+  message: 'expected an ISO date such as 2024-01-31 or 2024-01-31T12:00:00Z',
+});
+
+const symbol = z.string().transform((s) => s.trim().toUpperCase()).transform((s) => (s.includes('/') ? s : `${s}/USDT`))
+  .refine((s) => /^[A-Z0-9]{1,20}\/[A-Z0-9]{2,10}$/.test(s), { message: 'expected coins such as BTC or BTC/USDT' });
+
+/** The seeds' trigger body; unknown fields are an error, not ignored. */
+const triggerBody = z.object({
+  mode: z.enum(COLLECTION_MODES, { message: `expected one of ${COLLECTION_MODES.join(', ')}` }),
+  start_date: isoDate.optional(),
+  end_date: isoDate.optional(),
+  symbols: z.array(symbol, { message: 'expected an array of coins such as ["BTC", "ETH/USDT"]' }).min(1, 'expected at least one coin').optional(),
+  top: z.number({ message: 'expected a whole number from 1 to 1000' }).int('expected a whole number from 1 to 1000')
+    .min(1, 'expected a whole number from 1 to 1000').max(1000, 'expected a whole number from 1 to 1000').optional(),
+  timeframe: z.string().refine(isTimeframe, { message: `expected one of ${TIMEFRAME_NAMES.join(', ')}` }).optional(),
+}).strict();
+
+/** What a trigger asks for when it does not say: the same as `ferry collect` without options. */
+export const TRIGGER_DEFAULTS = { top: 250, minVolume: 1_000_000, days: 1095, timeframe: '1d' as Timeframe };
+
+export type TriggerParse = { ok: true; request: CollectRequest } | { ok: false; problems: FieldProblem[] };
+
+function toMs(date: string): number {
+  return Date.parse(date.length === 10 ? `${date}T00:00:00Z` : date);
+}
+
+/** Validates a trigger body; every problem names the field and the reason. Pure. */
+export function parseTriggerBody(body: unknown, config: FerryConfig): TriggerParse {
+  const parsed = triggerBody.safeParse(body ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap((issue): FieldProblem[] =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ field: key, message: 'unknown field' }))
+        : [{ field: issue.path.length > 0 ? issue.path.join('.') : '(body)', message: issue.path.length > 0 ? issue.message : 'expected a JSON object' }]);
+    return { ok: false, problems };
+  }
+  const b = parsed.data;
+  const startMs = b.start_date === undefined ? undefined : toMs(b.start_date);
+  const endMs = b.end_date === undefined ? undefined : toMs(b.end_date);
+  if (startMs !== undefined && endMs !== undefined && endMs <= startMs) {
+    return { ok: false, problems: [{ field: 'end_date', message: `expected a date after start_date ${b.start_date}` }] };
+  }
+  return {
+    ok: true,
+    request: {
+      exchange: config.exchange.id,
+      exchangeUrl: undefined,
+      top: b.top ?? TRIGGER_DEFAULTS.top,
+      minVolume: TRIGGER_DEFAULTS.minVolume,
+      days: TRIGGER_DEFAULTS.days,
+      timeframes: [(b.timeframe ?? TRIGGER_DEFAULTS.timeframe) as Timeframe],
+      symbols: b.symbols ? [...new Set(b.symbols)] : undefined,
+      mode: b.mode,
+      startMs,
+      endMs,
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  ferryWorkerOptions, JobName, logWorkerEvents, NothingToCollectError, parsePayload, QueueName, queueCollection,
+  type FerryConfig, type Logger, type Pool,
+} from '@ferry/shared';
+import { runInProgress } from '../admin/run-in-progress.js';
+import { parseTriggerBody } from '../admin/trigger-body.js';
+
+export interface ScheduledCollectionResult {
+  runId?: string;
+  jobs?: number;
+  skipped?: string;
+}
+
+/**
+ * Turns each scheduled job into a collection, the same way a trigger does. A schedule firing while a run is in
+ * progress is skipped, not queued behind it: the next firing picks up where that run ends.
+ */
+export function startScheduleWorker(deps: { config: FerryConfig; db: Pool; redis: Redis; logger: Logger }): Worker {
+  const { config, logger } = deps;
+  const processJob = async (job: Job): Promise<ScheduledCollectionResult> => {
+    if (job.name !== JobName.ScheduledCollection) throw new UnrecoverableError(`unknown job ${job.name} on ${QueueName.Schedules}`);
+    const { mode } = parsePayload(JobName.ScheduledCollection, job.data);
+    const running = await runInProgress(deps.db);
+    if (running) {
+      logger.info({ runId: running.id, mode }, 'scheduled collection skipped: a run is in progress');
+      return { skipped: `run ${running.id} is ${running.status}` };
+    }
+    const parsed = parseTriggerBody({ mode }, config);
+    if (!parsed.ok) throw new UnrecoverableError(parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; '));
+    try {
+      const queued = await queueCollection(parsed.request, deps);
+      logger.info({ runId: queued.runId, mode, jobs: queued.jobs }, 'scheduled collection queued');
+      return { runId: queued.runId, jobs: queued.jobs };
+    } catch (err) {
+      if (err instanceof NothingToCollectError) return { skipped: err.message };
+      throw err;
+    }
+  };
+  const worker = new Worker(QueueName.Schedules, processJob, ferryWorkerOptions({
+    connection: deps.redis, prefix: config.redis.prefix, concurrency: 1, lockMs: config.download.lockMs,
+  }));
+  logWorkerEvents(worker, logger, 'schedule');
+  return worker;
+}

@@ -1,0 +1,102 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ALL_QUEUES, candlesStored, createApiKey, createLogger, createQueue, createRedis, ferryRegistry, JobName, observeWorkerJobs,
+  QueueName, startMetricsServer,
+} from '@ferry/shared';
+import { createDashboardApp } from '../../services/dashboard/src/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+
+describe('Prometheus metrics', () => {
+  let db: TestDatabase;
+  let redis: Redis;
+  let queues: Queue[];
+  let server: Server;
+  let base: string;
+  let viewer: string;
+  const prefix = uniquePrefix('metrics');
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    redis = createRedis(TEST_REDIS_URL, 'worker');
+    queues = ALL_QUEUES.map((name) => createQueue(name, redis, prefix));
+    viewer = await createApiKey(db.pool, 'viewer', 'viewer');
+    const app = createDashboardApp({ db: db.pool, redis, queues, logger: createLogger({ name: 'test', level: 'silent' }) });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    await Promise.all(queues.map((q) => q.close()));
+    redis.disconnect();
+    await deleteKeys(prefix);
+    await db.drop();
+  });
+
+  it('the dashboard /metrics needs a key', async () => {
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+  });
+
+  it('the dashboard /metrics shows each queue by state, read at scrape time', async () => {
+    const candles = queues.find((q) => q.name === QueueName.Candles)!;
+    await candles.add(JobName.CollectCandles, {}, { jobId: 'm-1' });
+    await candles.add(JobName.CollectCandles, {}, { jobId: 'm-2', delay: 60_000 });
+    await queues.find((q) => q.name === QueueName.Sync)!.pause();
+    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${viewer}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toContain('ferry_queue_jobs{queue="candles",state="waiting"} 1');
+    expect(text).toContain('ferry_queue_jobs{queue="candles",state="delayed"} 1');
+    expect(text).toContain('ferry_queue_jobs{queue="flat-files",state="waiting"} 0');
+    expect(text).toContain('ferry_queue_paused{queue="sync"} 1');
+    expect(text).toContain('ferry_queue_paused{queue="candles"} 0');
+    expect(text).toContain('ferry_queue_workers{queue="candles"} 0');
+    for (const name of ['ferry_candles_stored_total', 'ferry_rate_limit_pauses_total', 'ferry_files_synced_total', 'ferry_bytes_synced_total', 'ferry_job_duration_seconds']) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
+  });
+
+  it('a worker metrics server serves the shared counters on its own port', async () => {
+    const metrics = await startMetricsServer(0, ferryRegistry, '127.0.0.1');
+    try {
+      candlesStored.inc({ exchange: 'kraken', timeframe: '4h' }, 42);
+      const res = await fetch(`http://127.0.0.1:${metrics.port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('ferry_candles_stored_total{exchange="kraken",timeframe="4h"} 42');
+      expect((await fetch(`http://127.0.0.1:${metrics.port}/`)).status).toBe(404);
+    } finally {
+      await metrics.close();
+    }
+  });
+
+  it('records job durations by outcome, and retries', async () => {
+    const name = `${prefix}-jobs`;
+    const queue = new Queue(name, { connection: redis, prefix });
+    const worker = new Worker(name, async (job) => {
+      if (job.data === 'fail') throw new Error('boom');
+      return 'ok';
+    }, { connection: redis, prefix });
+    try {
+      observeWorkerJobs(worker);
+      await queue.add('ok', 'ok');
+      await queue.add('fail', 'fail', { attempts: 2, backoff: { type: 'fixed', delay: 10 } });
+      const line = (text: string, metric: string) => text.split('\n').find((l) => l.startsWith(metric))?.split(' ')[1];
+      const text = await waitFor(async () => {
+        const t = await ferryRegistry.metrics();
+        return line(t, `ferry_job_duration_seconds_count{queue="${name}",outcome="failed"}`) === '2' ? t : undefined;
+      }, { what: 'both attempts of the failing job' });
+      expect(line(text, `ferry_job_duration_seconds_count{queue="${name}",outcome="completed"}`)).toBe('1');
+      expect(line(text, `ferry_job_retries_total{queue="${name}"}`)).toBe('1');
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
+  });
+});

@@ -1,0 +1,86 @@
+import { Job, type Queue, type Worker } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, createLogger, createQueue, JobName, loadConfig, QueueName } from '@ferry/shared';
+import { collectionStatus } from '../../services/dashboard/src/admin/collection-handlers.js';
+import { COLLECTION_SCHEDULERS, upsertCollectionSchedules } from '../../services/dashboard/src/scheduler/collection-schedules.js';
+import { startScheduleWorker, type ScheduledCollectionResult } from '../../services/dashboard/src/scheduler/schedule-worker.js';
+import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
+import { waitFor } from '../support/wait.js';
+
+const NOW = Date.UTC(2026, 9, 20, 5, 30);
+
+describe('collection schedules: configuration', () => {
+  it('defaults to every 6 hours and a weekly gap fill', () => {
+    expect(loadConfig({}).schedules).toEqual({ collection: '0 */6 * * *', gapFill: '0 3 * * 0' });
+  });
+
+  it('turns off a schedule with off', () => {
+    expect(loadConfig({ COLLECTION_SCHEDULE: 'off', GAP_FILL_SCHEDULE: 'off' }).schedules).toEqual({ collection: null, gapFill: null });
+  });
+
+  it.each([['COLLECTION_SCHEDULE', '61 * * * *'], ['GAP_FILL_SCHEDULE', 'weekly'], ['COLLECTION_SCHEDULE', '* *']])(
+    'refuses %s=%s, naming the variable', (name, value) => {
+      expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}.*cron expression`));
+    });
+});
+
+describe('collection schedules: BullMQ job schedulers and the schedule worker', () => {
+  let h: CryptoHarness;
+  let schedules: Queue;
+  let worker: Worker | undefined;
+  const logger = createLogger({ name: 'test', level: 'silent' });
+
+  beforeAll(async () => {
+    h = await startCryptoHarness({ emulator: { nowMs: NOW }, startWorker: false });
+    schedules = createQueue(QueueName.Schedules, h.redis, h.prefix);
+  }, 60_000);
+  afterAll(async () => {
+    await worker?.close();
+    await schedules.close();
+    await h.close();
+  });
+
+  it('leaves one schedule per collection however many replicas register them, and status shows the next run', async () => {
+    const config = { ...h.config, schedules: { collection: '0 */6 * * *', gapFill: '0 3 * * 0' } };
+    await Promise.all([upsertCollectionSchedules(schedules, config), upsertCollectionSchedules(schedules, config)]);
+    const found = await schedules.getJobSchedulers();
+    expect(found.map((s) => [s.key, s.pattern, s.name]).sort()).toEqual([
+      ['collection-forward', '0 */6 * * *', JobName.ScheduledCollection],
+      ['collection-gap-fill', '0 3 * * 0', JobName.ScheduledCollection],
+    ]);
+    const forwardNext = found.find((s) => s.key === 'collection-forward')!.next!;
+    expect(new Date(forwardNext).getUTCHours() % 6).toBe(0);
+    expect(forwardNext - Date.now()).toBeLessThanOrEqual(6 * 3_600_000);
+    const status = await collectionStatus({ body: undefined, query: new URLSearchParams() },
+      { config, db: h.db.pool, redis: h.redis, queues: [schedules], logger, version: 'test' });
+    expect((status.body as { next_run_time: string }).next_run_time).toBe(new Date(Math.min(...found.map((s) => s.next!))).toISOString());
+  });
+
+  it('removes a schedule that is turned off', async () => {
+    await upsertCollectionSchedules(schedules, { ...h.config, schedules: { collection: '0 */6 * * *', gapFill: null } });
+    expect((await schedules.getJobSchedulers()).map((s) => s.key)).toEqual([COLLECTION_SCHEDULERS[0].id]);
+    await upsertCollectionSchedules(schedules, { ...h.config, schedules: { collection: null, gapFill: null } });
+    expect(await schedules.getJobSchedulersCount()).toBe(0);
+  });
+
+  it('a scheduled job queues a collection, and one firing while that run is in progress is skipped', async () => {
+    worker = startScheduleWorker({ config: h.config, db: h.db.pool, redis: h.redis, logger });
+    const finished = async (id: string) => waitFor(async () => {
+      const job = await Job.fromId(schedules, id);
+      return job && (await job.getState()) === 'completed' ? (job.returnvalue as ScheduledCollectionResult) : undefined;
+    }, { what: `scheduled job ${id}`, timeoutMs: 30_000 });
+
+    await schedules.add(JobName.ScheduledCollection, { mode: 'forward' }, { jobId: 'fire-1' });
+    const first = await finished('fire-1');
+    const runs = await h.db.pool.query<{ id: string; status: string; mode: string; items: number }>(
+      `SELECT r.id, r.status, r.params->>'mode' AS mode, (SELECT count(*)::int FROM run_items i WHERE i.run_id = r.id) AS items
+       FROM collection_runs r`);
+    expect(runs.rows).toEqual([{ id: first.runId, status: 'queued', mode: 'forward', items: first.jobs }]);
+    expect(first.jobs).toBeGreaterThan(0);
+
+    await schedules.add(JobName.ScheduledCollection, { mode: 'gap_fill' }, { jobId: 'fire-2' });
+    expect(await finished('fire-2')).toEqual({ skipped: `run ${first.runId} is queued` });
+    expect((await h.db.pool.query('SELECT count(*)::int AS n FROM collection_runs')).rows[0].n).toBe(1);
+  }, 60_000);
+});
