@@ -41,12 +41,22 @@ export function assertValidCandles(series: CandleSeries, candles: readonly Candl
   }
 }
 
-function candleProblem(c: Candle, step: number, previousOpenTime: number | undefined): string | undefined {
+/**
+ * The price and volume rules every bar obeys, whatever its source (exchange candles, flat-file bars): finite numbers,
+ * high >= max(open, close), low <= min(open, close), volume >= 0. Undefined when the candle is sane.
+ */
+export function candleValueProblem(c: Candle): string | undefined {
   const values = [c.openTime, c.open, c.high, c.low, c.close, c.volume];
   if (!values.every(Number.isFinite)) return 'a value is not a finite number';
   if (c.high < Math.max(c.open, c.close)) return 'high is below max(open, close)';
   if (c.low > Math.min(c.open, c.close)) return 'low is above min(open, close)';
   if (c.volume < 0) return 'volume is negative';
+  return undefined;
+}
+
+function candleProblem(c: Candle, step: number, previousOpenTime: number | undefined): string | undefined {
+  const valueProblem = candleValueProblem(c);
+  if (valueProblem) return valueProblem;
   if (c.openTime % step !== 0) return `open time is not aligned to ${step} ms`;
   if (previousOpenTime !== undefined && c.openTime <= previousOpenTime) return 'open times are not strictly ascending';
   return undefined;

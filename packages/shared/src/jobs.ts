@@ -75,6 +75,44 @@ export type SyncRuleName = (typeof SYNC_RULE_NAMES)[number];
 export const syncDirectoryPayload = z.object({ rule: z.enum(SYNC_RULE_NAMES) }).strict();
 export type SyncDirectoryPayload = z.infer<typeof syncDirectoryPayload>;
 
+const FLAT_FILE_MARKETS = ['us_stocks_sip', 'global_crypto'] as const;
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+/** Flat-file tickers as the files spell them: `TSLA`, `BRK.B`, `X:BTCUSD`. */
+const flatFileTicker = z.string().regex(/^(X:)?[A-Z0-9][A-Z0-9.]{0,15}$/, 'expected a ticker such as TSLA or X:BTCUSD');
+
+/** One S3 flat file of a preload run: download (or read from the cache), verify, keep the rows of `tickers`. */
+export const downloadFlatFilePayload = z
+  .object({
+    runId: z.uuid(),
+    bucket: z.string().min(3),
+    key: z
+      .string()
+      .regex(/^[A-Za-z0-9._/-]+\.csv\.gz$/, 'expected an object key ending in .csv.gz')
+      .refine((k) => !k.startsWith('/') && !k.split('/').includes('..'), 'must not start with / or contain ..'),
+    /** The ETag and size the listing gave: what the download is verified against. */
+    etag: z.string().regex(/^[0-9a-f]{32}(-\d+)?$/i, 'expected an S3 ETag (hex MD5, or MD5-parts for multipart)'),
+    size: z.number().int().nonnegative(),
+    market: z.enum(FLAT_FILE_MARKETS),
+    interval: z.enum(['1d', '1m']),
+    tickers: z.array(flatFileTicker).min(1).max(1000),
+  })
+  .strict();
+export type DownloadFlatFilePayload = z.infer<typeof downloadFlatFilePayload>;
+
+/** The flow parent of a preload run: once every file is in, one Parquet file per ticker, each with a sync job. */
+export const finishPreloadPayload = z
+  .object({
+    runId: z.uuid(),
+    interval: z.enum(['1d', '1m']),
+    /** Each ticker with the days it was requested for (inclusive; the default period depends on the market). */
+    tickers: z
+      .array(z.object({ ticker: flatFileTicker, market: z.enum(FLAT_FILE_MARKETS), start: isoDay, end: isoDay }).strict())
+      .min(1)
+      .max(1000),
+  })
+  .strict();
+export type FinishPreloadPayload = z.infer<typeof finishPreloadPayload>;
+
 /** Payload schema per job name; later job kinds add theirs here. */
 /** A scheduled collection: which mode; everything else is the defaults of `ferry collect`. */
 export const scheduledCollectionPayload = z.object({ mode: z.enum(COLLECTION_MODES) }).strict();
@@ -85,6 +123,8 @@ export const PAYLOAD_SCHEMAS = {
   [JobName.ScheduledCollection]: scheduledCollectionPayload,
   [JobName.SyncFile]: syncFilePayload,
   [JobName.SyncDirectory]: syncDirectoryPayload,
+  [JobName.DownloadFlatFile]: downloadFlatFilePayload,
+  [JobName.FinishPreload]: finishPreloadPayload,
 } as const;
 export type PayloadJobName = keyof typeof PAYLOAD_SCHEMAS;
 export type PayloadOf<N extends PayloadJobName> = z.infer<(typeof PAYLOAD_SCHEMAS)[N]>;

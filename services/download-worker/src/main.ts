@@ -1,5 +1,6 @@
 import { createServiceContext, createSyncTarget, ferryRegistry, observeWorkerJobs, restoreCandles, startMetricsServer } from '@ferry/shared';
 import { startCandleWorker } from './candle-worker.js';
+import { startFlatFileWorkers } from './flat-file-worker.js';
 
 /** download-worker: env -> config -> create -> start; SIGTERM drains within SHUTDOWN_GRACE_MS. */
 const ctx = await createServiceContext('download-worker');
@@ -30,6 +31,9 @@ if (ctx.config.sync.restoreOnStartup) {
 const candles = await startCandleWorker({ config: ctx.config, logger: ctx.logger, db: ctx.db, redis: ctx.redis });
 ctx.lifecycle.add('candle worker', candles, (w) => w.close(ctx.config.download.shutdownGraceMs));
 observeWorkerJobs(candles.worker);
+const flatFiles = startFlatFileWorkers({ config: ctx.config, logger: ctx.logger, db: ctx.db, redis: ctx.redis });
+ctx.lifecycle.add('flat-file workers', flatFiles, (w) => w.close(ctx.config.download.shutdownGraceMs));
+for (const w of flatFiles.workers) observeWorkerJobs(w);
 if (ctx.config.metricsPort > 0) ctx.lifecycle.add('metrics server', await startMetricsServer(ctx.config.metricsPort, ferryRegistry), (m) => m.close());
 ctx.logger.info(
   { concurrency: ctx.config.download.concurrency, exchange: ctx.config.exchange.id, exchangeUrl: ctx.config.exchange.baseUrl ?? 'default' },

@@ -8,6 +8,7 @@ import { openCliContext } from './cli-context.js';
 import { parseCollectRequest, UsageError, type RawCollectOptions } from './collect-request.js';
 import { progressLine, runSucceeded, summaryTable, waitForRun } from './progress.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerPreloadCommands } from './commands/preload.js';
 import { registerRestoreCommand } from './commands/restore.js';
 
 /** Exit codes: 0 done, 1 the work failed or is incomplete, 2 bad usage or configuration. */
@@ -120,6 +121,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       }
     });
 
+  registerPreloadCommands(program, io, (code) => (exitCode = code));
   registerRestoreCommand(program, io);
   registerKeysCommands(program, io, (code) => (exitCode = code));
 

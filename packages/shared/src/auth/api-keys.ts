@@ -15,7 +15,17 @@ export interface ApiKeyInfo {
   last_used_at: string | null;
 }
 
+/** Who a request is: the key that signed it. `id` changes when a revoked name is given a new key. */
+export interface ApiKeyOwner {
+  id: number;
+  name: string;
+  role: Role;
+}
+
 export class ApiKeyError extends Error {}
+
+/** last_used_at is a hint for `ferry keys list`, not an audit log: one write a minute per key is enough. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
@@ -35,7 +45,8 @@ export async function createApiKey(db: Queryable, name: string, role: Role): Pro
   if (!ROLES.includes(role)) throw new ApiKeyError(`--role ${JSON.stringify(role)}: expected admin or viewer`);
   const key = generateApiKey();
   const inserted = await db.query(
-    `INSERT INTO api_keys (name, role, key_hash) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+    // Names are unique among active keys only (migration 005), so a revoked name can be reused.
+    `INSERT INTO api_keys (name, role, key_hash) VALUES ($1, $2, $3) ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING`,
     [name, role, hashApiKey(key)],
   );
   if (inserted.rowCount === 0) throw new ApiKeyError(`a key named ${JSON.stringify(name)} exists already (revoke it first)`);
@@ -44,7 +55,7 @@ export async function createApiKey(db: Queryable, name: string, role: Role): Pro
 
 export async function listApiKeys(db: Queryable): Promise<ApiKeyInfo[]> {
   const { rows } = await db.query<{ name: string; role: Role; created_at: Date; revoked_at: Date | null; last_used_at: Date | null }>(
-    'SELECT name, role, created_at, revoked_at, last_used_at FROM api_keys ORDER BY name',
+    'SELECT name, role, created_at, revoked_at, last_used_at FROM api_keys ORDER BY name, created_at',
   );
   return rows.map((r) => ({
     name: r.name, role: r.role, created_at: r.created_at.toISOString(),
@@ -55,7 +66,7 @@ export async function listApiKeys(db: Queryable): Promise<ApiKeyInfo[]> {
 /** Deletes the key's hash; returns false when no such key exists. */
 export async function revokeApiKey(db: Queryable, name: string): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE api_keys SET revoked_at = now(), key_hash = 'revoked:' || name WHERE name = $1 AND revoked_at IS NULL`,
+    `UPDATE api_keys SET revoked_at = now(), key_hash = 'revoked' WHERE name = $1 AND revoked_at IS NULL`,
     [name],
   );
   return (rowCount ?? 0) > 0;
@@ -70,16 +81,30 @@ export async function countActiveApiKeys(db: Queryable): Promise<number> {
  * The key's owner, or undefined. Every active key's hash is compared in constant time (no early exit), so timing
  * says nothing about how close a guess was.
  */
-export async function verifyApiKey(db: Queryable, key: string): Promise<{ name: string; role: Role } | undefined> {
+export async function verifyApiKey(db: Queryable, key: string): Promise<ApiKeyOwner | undefined> {
   const given = Buffer.from(hashApiKey(key), 'hex');
-  const { rows } = await db.query<{ name: string; role: Role; key_hash: string }>(
-    'SELECT name, role, key_hash FROM api_keys WHERE revoked_at IS NULL',
+  const { rows } = await db.query<ApiKeyOwner & { key_hash: string; last_used_at: Date | null }>(
+    'SELECT id, name, role, key_hash, last_used_at FROM api_keys WHERE revoked_at IS NULL',
   );
-  let match: { name: string; role: Role } | undefined;
+  let match: (typeof rows)[number] | undefined;
   for (const row of rows) {
     const stored = Buffer.from(row.key_hash, 'hex');
-    if (stored.length === given.length && timingSafeEqual(stored, given) && !match) match = { name: row.name, role: row.role };
+    if (stored.length === given.length && timingSafeEqual(stored, given) && !match) match = row;
   }
-  if (match) await db.query('UPDATE api_keys SET last_used_at = now() WHERE name = $1', [match.name]);
-  return match;
+  if (!match) return undefined;
+  if (match.last_used_at === null || Date.now() - match.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
+    // The guard repeats the check in SQL, so concurrent requests of one key still write once.
+    await db.query(
+      `UPDATE api_keys SET last_used_at = now() WHERE id = $1
+       AND (last_used_at IS NULL OR last_used_at <= now() - make_interval(secs => $2))`,
+      [match.id, LAST_USED_RESOLUTION_MS / 1000],
+    );
+  }
+  return { id: match.id, name: match.name, role: match.role };
+}
+
+/** The key with this id while it is active: what a session signed in with that key checks on each request. */
+export async function findActiveApiKey(db: Queryable, id: number): Promise<ApiKeyOwner | undefined> {
+  const { rows } = await db.query<ApiKeyOwner>('SELECT id, name, role FROM api_keys WHERE id = $1 AND revoked_at IS NULL', [id]);
+  return rows[0];
 }

@@ -19,6 +19,8 @@ export interface FerryConfig {
     region: string;
     accessKeyId: Secret | undefined;
     secretAccessKey: Secret | undefined;
+    /** Verified raw flat files, by key and ETag. */
+    cacheDir: string;
   };
   sync: {
     target: 'dropbox' | 'local' | 'none';
@@ -41,7 +43,14 @@ export interface FerryConfig {
     every: { learning: number | null; logs: number | null; models: number | null; candles: number | null };
     restoreOnStartup: boolean;
   };
-  dashboard: { port: number; host: string; apiKeyRequired: boolean; sessionSecret: Secret | undefined };
+  dashboard: {
+    port: number;
+    host: string;
+    apiKeyRequired: boolean;
+    sessionSecret: Secret | undefined;
+    /** Express's `trust proxy` (TRUST_PROXY): false, a hop count, or proxy addresses and subnets. */
+    trustProxy: false | number | string[];
+  };
   /** Cron patterns (UTC) of the scheduled collections; null = that schedule is off. */
   schedules: { collection: string | null; gapFill: string | null };
   metricsPort: number;
@@ -83,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       region: v.S3_REGION,
       accessKeyId: secretOrUndefined(v.S3_ACCESS_KEY_ID),
       secretAccessKey: secretOrUndefined(v.S3_SECRET_ACCESS_KEY),
+      cacheDir: path.resolve(v.FLAT_FILE_CACHE_DIR ?? path.join(v.DATA_DIR, 'cache', 'flat-files')),
     },
     sync: {
       target: syncTarget,
@@ -102,7 +112,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       every: { learning: v.SYNC_LEARNING_EVERY, logs: v.SYNC_LOGS_EVERY, models: v.SYNC_MODELS_EVERY, candles: v.SYNC_CANDLES_EVERY },
       restoreOnStartup: v.RESTORE_ON_STARTUP,
     },
-    dashboard: { port: v.DASHBOARD_PORT, host: v.DASHBOARD_HOST, apiKeyRequired: v.API_KEY_REQUIRED, sessionSecret: secretOrUndefined(v.SESSION_SECRET) },
+    dashboard: {
+      port: v.DASHBOARD_PORT,
+      host: v.DASHBOARD_HOST,
+      apiKeyRequired: v.API_KEY_REQUIRED,
+      sessionSecret: secretOrUndefined(v.SESSION_SECRET),
+      trustProxy: v.TRUST_PROXY,
+    },
     schedules: { collection: v.COLLECTION_SCHEDULE, gapFill: v.GAP_FILL_SCHEDULE },
     metricsPort: v.METRICS_PORT,
   };

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import cronParser from 'cron-parser';
 import { z } from 'zod';
 
@@ -51,6 +52,21 @@ const cronOrOff = z
     }
   })
   .transform((v) => (v === 'off' ? null : v));
+
+/** Proxy addresses Express understands by name (proxy-addr's presets). */
+const PROXY_PRESETS = ['loopback', 'linklocal', 'uniquelocal'];
+const isProxyAddress = (v: string) => {
+  const [address = '', bits, extra] = v.split('/');
+  const family = isIP(address);
+  if (extra !== undefined || family === 0) return PROXY_PRESETS.includes(v);
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+/**
+ * Express's `trust proxy`: `off` -> false; a hop count; or the proxies' addresses and subnets. `true` (trust any
+ * X-Forwarded-For) is not offered: it would let every client choose the address the sign-in limit counts.
+ */
+const trustProxy = z.string().trim().refine((v) => v === 'off' || /^[1-9]$/.test(v) || v.split(',').every((a) => isProxyAddress(a.trim())))
+  .transform((v): false | number | string[] => (v === 'off' ? false : /^[1-9]$/.test(v) ? Number(v) : v.split(',').map((a) => a.trim())));
 
 export const VARIABLES = {
   // --- process ---
@@ -193,6 +209,12 @@ export const VARIABLES = {
     secret: true,
   }),
 
+  FLAT_FILE_CACHE_DIR: spec({
+    schema: optionalString,
+    expected: 'a directory path',
+    doc: 'Cache of verified raw flat files (by key and ETag); default DATA_DIR/cache/flat-files. `ferry cache clear` empties it.',
+  }),
+
   // --- sync (backups) ---
   SYNC_TARGET: spec({
     schema: z.enum(['auto', 'dropbox', 'local', 'none']),
@@ -299,6 +321,12 @@ export const VARIABLES = {
     expected: 'at least 32 characters',
     doc: 'Signs dashboard sign-in cookies. Unset = a random one per start (sign-ins end at restart; set it when running several dashboards).',
     secret: true,
+  }),
+  TRUST_PROXY: spec({
+    schema: trustProxy,
+    default: 'off',
+    expected: 'off, a number of proxy hops from 1 to 9, or proxy addresses/subnets such as loopback,10.0.0.0/8',
+    doc: "Which reverse proxies' X-Forwarded-For/-Proto the dashboard believes (client address for the sign-in limit, HTTPS for Secure cookies).",
   }),
   COLLECTION_SCHEDULE: spec({
     schema: cronOrOff,

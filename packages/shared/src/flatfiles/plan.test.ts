@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  dayOfKey, filesInRange, flatFileJobId, isSinglePartEtag, planDateRange, planDownloads, planPrefixes, resolveTicker,
+  dayOfKey, filesInRange, flatFileJobId, isSinglePartEtag, marketDayStartMs, marketRangeMs, planDateRange, planDownloads,
+  planPrefixes, resolveTicker,
 } from './plan.js';
 
 describe('resolveTicker', () => {
@@ -54,18 +55,46 @@ describe('files, ids and skips', () => {
       .toEqual(['2024-02-01', '2024-02-05']);
   });
   it('builds job ids without colons from key and bare ETag', () => {
-    expect(flatFileJobId(k('2024-02-01'), etag))
-      .toBe('flatfile_us_stocks_sip_day_aggs_v1_2024_02_2024-02-01.csv.gz_0123456789abcdef0123456789abcdef');
+    expect(flatFileJobId('run1', k('2024-02-01'), etag))
+      .toBe('flatfile.run1.us_stocks_sip_day_aggs_v1_2024_02_2024-02-01.csv.gz.0123456789abcdef0123456789abcdef');
   });
-  it('skips files ingested with the same ETag and refetches changed ones', () => {
+  it('skips files ingested with the same ETag for every ticker and refetches changed ones', () => {
     const a = { key: k('2024-02-01'), etag, size: 1 };
     const b = { key: k('2024-02-02'), etag, size: 1 };
-    const plan = planDownloads([a, b], [{ key: a.key, etag: '0123456789abcdef0123456789abcdef' }, { key: b.key, etag: 'changed' }]);
+    const plan = planDownloads([a, b], [
+      { key: a.key, etag: '0123456789abcdef0123456789abcdef', tickers: ['TSLA'] },
+      { key: b.key, etag: 'changed', tickers: ['TSLA'] },
+    ], ['TSLA']);
     expect(plan.skipped).toEqual([a]);
-    expect(plan.toDownload).toEqual([b]);
+    expect(plan.toDownload).toEqual([{ ...b, tickers: ['TSLA'] }]);
+  });
+  it('asks a file only for the tickers it still lacks, merging what several ingests took', () => {
+    const a = { key: k('2024-02-01'), etag, size: 1 };
+    const ingested = [
+      { key: a.key, etag, tickers: ['TSLA'] },
+      { key: a.key, etag, tickers: ['MSFT'] },
+    ];
+    expect(planDownloads([a], ingested, ['TSLA', 'AAPL', 'MSFT']).toDownload).toEqual([{ ...a, tickers: ['AAPL'] }]);
+    expect(planDownloads([a], ingested, ['MSFT', 'TSLA']).skipped).toEqual([a]);
   });
   it('tells single-part ETags from multipart ones', () => {
     expect(isSinglePartEtag(etag)).toBe(true);
     expect(isSinglePartEtag('"0123456789abcdef0123456789abcdef-3"')).toBe(false);
+  });
+});
+
+describe('marketRangeMs', () => {
+  it('starts stock days at midnight New York, summer and winter', () => {
+    expect(new Date(marketDayStartMs('us_stocks_sip', '2024-07-01')).toISOString()).toBe('2024-07-01T04:00:00.000Z');
+    expect(new Date(marketDayStartMs('us_stocks_sip', '2024-01-02')).toISOString()).toBe('2024-01-02T05:00:00.000Z');
+  });
+  it('starts crypto days at midnight UTC and ends after the last day', () => {
+    expect(marketRangeMs('global_crypto', { start: '2024-03-09', end: '2024-03-10' }))
+      .toEqual({ start: Date.parse('2024-03-09T00:00:00Z'), end: Date.parse('2024-03-11T00:00:00Z') });
+  });
+  it('spans a daylight-saving change', () => {
+    const r = marketRangeMs('us_stocks_sip', { start: '2024-03-08', end: '2024-03-10' });
+    expect(new Date(r.start).toISOString()).toBe('2024-03-08T05:00:00.000Z');
+    expect(new Date(r.end).toISOString()).toBe('2024-03-11T04:00:00.000Z');
   });
 });

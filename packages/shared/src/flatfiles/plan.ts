@@ -23,6 +23,13 @@ export interface ListedFile {
 export interface IngestedFile {
   key: string;
   etag: string;
+  /** Tickers whose rows were taken from this version of the file. */
+  tickers: readonly string[];
+}
+
+/** A file to download (or read from the cache) and the requested tickers it still lacks. */
+export interface PlannedFile extends ListedFile {
+  tickers: string[];
 }
 
 const STOCK = /^[A-Z][A-Z0-9.]{0,9}$/;
@@ -127,21 +134,67 @@ export function normaliseEtag(etag: string): string {
   return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
 }
 
-/** Deterministic BullMQ job id from key and ETag; BullMQ rejects ':' in custom ids, and '/' reads badly in Redis keys. */
-export function flatFileJobId(key: string, etag: string): string {
-  return `flatfile_${key.replace(/[/:]/g, '_')}_${normaliseEtag(etag)}`;
+/**
+ * BullMQ job id of a file's job in one preload run: key and ETag name the bytes; the run keeps two requests for other
+ * tickers of the same file apart. BullMQ rejects ':' in custom ids, and '/' reads badly in Redis keys.
+ */
+export function flatFileJobId(runId: string, key: string, etag: string): string {
+  return `flatfile.${runId}.${key.replace(/[/:]/g, '_')}.${normaliseEtag(etag)}`;
 }
 
-/** Split listed files into those to download and those already ingested with the same ETag (a changed ETag refetches). */
-export function planDownloads(listed: readonly ListedFile[], ingested: readonly IngestedFile[]): { toDownload: ListedFile[]; skipped: ListedFile[] } {
-  const done = new Set(ingested.map((f) => `${f.key}\n${normaliseEtag(f.etag)}`));
-  const toDownload: ListedFile[] = [];
+/** The flow parent that finishes a preload run. */
+export function preloadJobId(runId: string): string {
+  return `preload.${runId}`;
+}
+
+/**
+ * Splits listed files into those with work left and those already ingested, with the same ETag, for every requested
+ * ticker: those are skipped without a request. A changed ETag is a new version: all tickers are fetched again.
+ */
+export function planDownloads(
+  listed: readonly ListedFile[],
+  ingested: readonly IngestedFile[],
+  tickers: readonly string[],
+): { toDownload: PlannedFile[]; skipped: ListedFile[] } {
+  const covered = new Map<string, Set<string>>();
+  for (const f of ingested) {
+    const id = `${f.key}\n${normaliseEtag(f.etag)}`;
+    const set = covered.get(id) ?? new Set<string>();
+    for (const t of f.tickers) set.add(t);
+    covered.set(id, set);
+  }
+  const toDownload: PlannedFile[] = [];
   const skipped: ListedFile[] = [];
-  for (const f of listed) (done.has(`${f.key}\n${normaliseEtag(f.etag)}`) ? skipped : toDownload).push(f);
+  for (const f of listed) {
+    const have = covered.get(`${f.key}\n${normaliseEtag(f.etag)}`);
+    const missing = tickers.filter((t) => !have?.has(t));
+    if (missing.length === 0) skipped.push(f);
+    else toDownload.push({ ...f, tickers: missing });
+  }
   return { toDownload, skipped };
 }
 
 /** Multipart ETags (`<md5>-<parts>`) are not the MD5 of the body: only the size can be checked. */
 export function isSinglePartEtag(etag: string): boolean {
   return /^[0-9a-f]{32}$/i.test(normaliseEtag(etag));
+}
+
+const newYorkHour = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: 'numeric', hourCycle: 'h23' });
+
+/** Midnight of `day` in a market's time zone, as epoch ms: New York for US stocks (bars start then), UTC for crypto. */
+export function marketDayStartMs(market: FlatFileMarket, day: string): number {
+  const utcMidnight = Date.parse(`${day}T00:00:00Z`);
+  if (market === 'global_crypto') return utcMidnight;
+  // New York is UTC-5 (EST) or UTC-4 (EDT): its midnight is 04:00 or 05:00 UTC.
+  for (const hours of [4, 5]) {
+    const t = utcMidnight + hours * 3_600_000;
+    if (Number(newYorkHour.format(t)) === 0) return t;
+  }
+  throw new Error(`no New York midnight found on ${day}`);
+}
+
+/** The bars of a day range: [midnight of the first day, midnight after the last day) in the market's time zone. */
+export function marketRangeMs(market: FlatFileMarket, range: DateRange): { start: number; end: number } {
+  const next = new Date(Date.parse(`${range.end}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  return { start: marketDayStartMs(market, range.start), end: marketDayStartMs(market, next) };
 }

@@ -22,6 +22,12 @@ export const rateLimitPauses = new Counter({
   registers: [ferryRegistry],
 });
 
+export const flatFileBytes = new Counter({
+  name: 'ferry_flat_file_bytes_downloaded_total',
+  help: 'Bytes of S3 flat files downloaded and verified (cache hits download nothing).',
+  registers: [ferryRegistry],
+});
+
 export const filesSynced = new Counter({
   name: 'ferry_files_synced_total',
   help: 'Files backed up to the sync target, by outcome (uploaded or skipped-identical).',
@@ -63,6 +69,7 @@ export function observeWorkerJobs(worker: Worker): void {
   worker.on('failed', (job) => {
     if (!job) return;
     observe('failed', job.processedOn, job.finishedOn);
-    if (job.attemptsMade < (job.opts.attempts ?? 1)) jobRetries.inc({ queue });
+    // BullMQ sets finishedOn only when the job failed for good (attempts spent, or UnrecoverableError).
+    if (job.finishedOn === undefined) jobRetries.inc({ queue });
   });
 }

@@ -24,29 +24,46 @@ export async function writeFileAtomically(
   chunks: AsyncIterable<Uint8Array>,
   expected?: { size?: number; contentHash?: string; what: string },
 ): Promise<WrittenFile> {
+  const hasher = new ContentHasher();
+  await streamToFileAtomically(targetPath, chunks, {
+    onChunk: (chunk) => hasher.update(chunk),
+    beforeRename: () => {
+      if (expected?.size !== undefined && expected.size !== hasher.size) {
+        throw new TransientError(`${expected.what}: got ${hasher.size} bytes, expected ${expected.size}`);
+      }
+      const contentHash = hasher.digest();
+      if (expected?.contentHash !== undefined && expected.contentHash !== contentHash) {
+        throw new TransientError(`${expected.what}: content hash ${contentHash} does not match ${expected.contentHash}`);
+      }
+    },
+  });
+  return { size: hasher.size, contentHash: hasher.digest() };
+}
+
+/**
+ * The core of the above for callers with their own checks: every chunk goes to `onChunk` (hash it, count it) and
+ * to the temp file; `beforeRename` throws to refuse the bytes, which then never reach `targetPath`.
+ */
+export async function streamToFileAtomically(
+  targetPath: string,
+  chunks: AsyncIterable<Uint8Array>,
+  hooks: { onChunk?: (chunk: Uint8Array) => void; beforeRename?: () => void | Promise<void> } = {},
+): Promise<void> {
   const directory = path.dirname(targetPath);
   await mkdir(directory, { recursive: true });
   const tempPath = path.join(directory, `.${path.basename(targetPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tempPath, 'wx');
   let closed = false;
   try {
-    const hasher = new ContentHasher();
     for await (const chunk of chunks) {
-      hasher.update(chunk);
+      hooks.onChunk?.(chunk);
       await writeAll(handle, chunk);
     }
     await handle.sync();
     closed = true;
     await handle.close();
-    const written = { size: hasher.size, contentHash: hasher.digest() };
-    if (expected?.size !== undefined && expected.size !== written.size) {
-      throw new TransientError(`${expected.what}: got ${written.size} bytes, expected ${expected.size}`);
-    }
-    if (expected?.contentHash !== undefined && expected.contentHash !== written.contentHash) {
-      throw new TransientError(`${expected.what}: content hash ${written.contentHash} does not match ${expected.contentHash}`);
-    }
+    await hooks.beforeRename?.();
     await rename(tempPath, targetPath);
-    return written;
   } catch (err) {
     if (!closed) await handle.close().catch(() => undefined);
     await rm(tempPath, { force: true });

@@ -1,7 +1,9 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
+import type { Candle } from '../candle.js';
 import { readCandles } from '../candles/candle-store.js';
+import { readBars } from '../flatfiles/bar-store.js';
 import { PermanentError } from '../errors.js';
 import type { FileSource, SyncFilePayload } from '../jobs.js';
 import { candleFilePath } from '../parquet/candle-file-path.js';
@@ -37,26 +39,34 @@ async function renderFromSource(source: FileSource, relativePath: string, localP
     case 'candles': {
       const series = { exchange: source.exchange, symbol: source.symbol, timeframe: source.timeframe as Timeframe };
       const candles = await readCandles(db, series, { start: source.startMs, end: source.endMs });
-      const first = candles[0];
-      const last = candles.at(-1);
-      if (!first || !last) {
-        throw new PermanentError(`cannot render ${relativePath}: PostgreSQL holds no ${source.exchange} ${source.symbol} ${source.timeframe} candles in its range`);
-      }
-      // Rows deleted since the file was written would render different bytes under another name; say so instead.
-      const rendersAs = candleFilePath({ symbol: series.symbol, timeframe: series.timeframe, startMs: first.openTime, endMs: last.openTime });
-      if (rendersAs !== relativePath) {
-        throw new PermanentError(`cannot render ${relativePath}: PostgreSQL's candles in its range now render as ${rendersAs}`);
-      }
-      await writeCandlesParquet(localPath, candles);
+      await writeRendered(relativePath, localPath, candles, series, `${source.exchange} ${source.symbol} ${source.timeframe} candles`);
       return;
     }
-    case 'bars':
-      // Flat-file bars have no renderer in packages/shared yet.
-      throw new PermanentError(
-        `cannot render ${relativePath}: it is not on this host's disk (DATA_DIR), and flat-file bars (${source.source} ${source.ticker}) ` +
-          'cannot be rendered from PostgreSQL yet; run this sync worker with the download workers\' DATA_DIR',
-      );
+    case 'bars': {
+      const candles = await readBars(db, source, { start: source.startMs, end: source.endMs });
+      await writeRendered(relativePath, localPath, candles, { symbol: source.ticker, timeframe: source.timeframe as Timeframe }, `${source.source} ${source.ticker} ${source.timeframe} bars`);
+      return;
+    }
   }
+}
+
+/** Writes the rows a file was made of, after checking they still render under its name. */
+async function writeRendered(
+  relativePath: string,
+  localPath: string,
+  candles: readonly Candle[],
+  series: { symbol: string; timeframe: Timeframe },
+  what: string,
+): Promise<void> {
+  const first = candles[0];
+  const last = candles.at(-1);
+  if (!first || !last) throw new PermanentError(`cannot render ${relativePath}: PostgreSQL holds no ${what} in its range`);
+  // Rows deleted since the file was written would render different bytes under another name; say so instead.
+  const rendersAs = candleFilePath({ ...series, startMs: first.openTime, endMs: last.openTime });
+  if (rendersAs !== relativePath) {
+    throw new PermanentError(`cannot render ${relativePath}: PostgreSQL's ${what} in its range now render as ${rendersAs}`);
+  }
+  await writeCandlesParquet(localPath, candles);
 }
 
 async function exists(file: string): Promise<boolean> {

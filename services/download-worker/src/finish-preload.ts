@@ -1,0 +1,48 @@
+import path from 'node:path';
+import type { Queue } from 'bullmq';
+import {
+  candleFilePath, chainSyncJob, contentHashOfFile, marketRangeMs, readBars, writeCandlesParquet,
+  type FinishPreloadPayload, type Pool, type PreloadOutcome, type Timeframe,
+} from '@ferry/shared';
+
+/**
+ * The end of a preload: once every file job is in (ingested or failed for good), one Parquet file per ticker from
+ * PostgreSQL, in the candles' layout (`candles/TSLA/TSLA_1d_20201102_20251101.parquet`), each with a chained sync job.
+ * It reports which files failed instead of waiting for them: failed children are ignored dependencies.
+ */
+export interface FinishPreloadDeps {
+  db: Pool;
+  dataDir: string;
+  syncQueue: Queue;
+  attempts: number;
+  failedFiles: () => Promise<string[]>;
+  log: (line: string) => void;
+}
+
+export async function finishPreload(payload: FinishPreloadPayload, deps: FinishPreloadDeps): Promise<PreloadOutcome> {
+  const outcome: PreloadOutcome = { files: [], empty: [], failedFiles: await deps.failedFiles() };
+  for (const f of outcome.failedFiles) deps.log(`file failed: ${f}`);
+  const timeframe = payload.interval as Timeframe;
+  for (const t of payload.tickers) {
+    const range = marketRangeMs(t.market, t);
+    const bars = await readBars(deps.db, { source: t.market, ticker: t.ticker, timeframe }, range);
+    const first = bars[0];
+    const last = bars.at(-1);
+    if (!first || !last) {
+      deps.log(`${t.ticker}: no bars from ${t.start} to ${t.end}`);
+      outcome.empty.push(t.ticker);
+      continue;
+    }
+    const relativePath = candleFilePath({ symbol: t.ticker, timeframe, startMs: first.openTime, endMs: last.openTime });
+    const absolute = path.join(deps.dataDir, ...relativePath.split('/'));
+    await writeCandlesParquet(absolute, bars);
+    const syncJob = await chainSyncJob(deps.syncQueue, {
+      relativePath,
+      source: { kind: 'bars', source: t.market, ticker: t.ticker, timeframe, startMs: range.start, endMs: range.end },
+      runId: payload.runId,
+    }, await contentHashOfFile(absolute), deps.attempts);
+    deps.log(`${t.ticker}: ${bars.length} bar(s) -> ${relativePath} (sync job ${syncJob})`);
+    outcome.files.push({ ticker: t.ticker, path: relativePath, rows: bars.length, syncJob });
+  }
+  return outcome;
+}

@@ -1,0 +1,138 @@
+import { setMaxListeners } from 'node:events';
+import { rm } from 'node:fs/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  createQueue, DataValidationError, ensureCachedFile, failJob, ferryWorkerOptions, finishItem, flatFileBytes, flatFileS3Client,
+  ingestFlatFile, JobName, logWorkerEvents, markItemRunning, parsePayload, QueueName, rateLimitPauses, readFlatFileBars,
+  type DownloadFlatFilePayload, type FerryConfig, type Logger, type Pool, type PreloadOutcome,
+} from '@ferry/shared';
+import { finishPreload } from './finish-preload.js';
+
+/**
+ * The flat-files queue (one job per S3 file) and the preloads queue (the flow parent that finishes a request),
+ * BullMQ wiring around the shared download, verification and ingest steps.
+ */
+export interface FlatFileWorkerDeps {
+  config: FerryConfig;
+  logger: Logger;
+  db: Pool;
+  /** A connection with maxRetriesPerRequest: null. */
+  redis: Redis;
+  /** Defaults to the configured bucket's client; made on first use, so a worker without S3 credentials still starts. */
+  s3?: S3Client;
+}
+
+export interface FileResult {
+  key: string;
+  /** False when the verified file came from the local cache. */
+  downloaded: boolean;
+  bytes: number;
+  rows: number;
+  written: number;
+}
+
+export interface RunningFlatFileWorkers {
+  workers: Worker[];
+  close(graceMs: number): Promise<void>;
+}
+
+const PROGRESS_INTERVAL_MS = 500;
+
+export function startFlatFileWorkers(deps: FlatFileWorkerDeps): RunningFlatFileWorkers {
+  const { config, logger, db, redis } = deps;
+  const prefix = config.redis.prefix;
+  const fileQueue = createQueue(QueueName.FlatFiles, redis, prefix);
+  const preloadQueue = createQueue(QueueName.Preloads, redis, prefix);
+  const syncQueue = createQueue(QueueName.Sync, redis, prefix);
+  const shutdown = new AbortController();
+  // Every download in flight listens on it (concurrency 20 and more).
+  setMaxListeners(0, shutdown.signal);
+  let s3 = deps.s3;
+
+  async function downloadFile(job: Job, token?: string): Promise<FileResult> {
+    let payload: DownloadFlatFilePayload | undefined;
+    try {
+      payload = parsePayload(JobName.DownloadFlatFile, job.data);
+      await markItemRunning(db, payload.runId, payload.key, job.attemptsMade + 1);
+      s3 ??= flatFileS3Client(config);
+      let lastProgress = 0;
+      const cached = await ensureCachedFile(s3, payload.bucket, payload, config.s3.cacheDir, {
+        signal: shutdown.signal,
+        onBytes: (received) => {
+          const now = Date.now();
+          if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
+          lastProgress = now;
+          void job.updateProgress({ phase: 'downloading', bytes: received, size: payload!.size }).catch(() => undefined);
+        },
+      });
+      if (cached.downloaded) flatFileBytes.inc(cached.bytes);
+      if (cached.etag !== payload.etag) await job.log(`re-published upstream since the listing: ingesting ETag ${cached.etag}`);
+      const where = `s3://${payload.bucket}/${payload.key}`;
+      const ingested = await ingestFlatFile(
+        db,
+        { key: payload.key, etag: cached.etag, size: cached.size, source: payload.market, timeframe: payload.interval, tickers: payload.tickers },
+        readFlatFileBars(cached.path, new Set(payload.tickers), where),
+      ).catch(async (err: unknown) => {
+        // Verified bytes that do not parse are corrupt upstream; drop them so a fixed upload is fetched, not the cache.
+        if (err instanceof DataValidationError) await rm(cached.path, { force: true });
+        throw err;
+      });
+      const result: FileResult = { key: payload.key, downloaded: cached.downloaded, bytes: cached.bytes, rows: ingested.rows, written: ingested.written };
+      await job.log(`${cached.downloaded ? `downloaded ${cached.bytes} bytes` : 'read from the cache'}; ${ingested.rows} row(s) of ${payload.tickers.join(',')}`);
+      await finishItem(db, payload.runId, payload.key, {
+        status: 'complete', records: ingested.rows,
+        details: { downloaded: cached.downloaded, bytes: cached.bytes, written: ingested.written, etag: cached.etag },
+      });
+      return result;
+    } catch (err) {
+      const parsed = payload;
+      throw await failJob(err, {
+        job, token, queue: fileQueue, interrupted: shutdown.signal.aborted,
+        onPaused: async (kind, ms) => {
+          logger.warn({ jobId: job.id, kind, ms }, 'flat-file queue paused');
+          rateLimitPauses.inc({ queue: QueueName.FlatFiles, kind });
+          await job.log(`${kind}: queue paused for ${Math.round(ms / 1000)} s`).catch(() => undefined);
+        },
+        onFinalFailure: async (reason) => {
+          logger.error({ jobId: job.id, reason }, 'flat-file job failed');
+          if (parsed) await finishItem(db, parsed.runId, parsed.key, { status: 'failed', error: reason });
+        },
+      });
+    }
+  }
+
+  async function finish(job: Job, token?: string): Promise<PreloadOutcome> {
+    try {
+      const payload = parsePayload(JobName.FinishPreload, job.data);
+      return await finishPreload(payload, {
+        db, dataDir: config.dataDir, syncQueue, attempts: config.download.attempts,
+        failedFiles: async () => Object.values(await job.getIgnoredChildrenFailures()),
+        log: (line) => void job.log(line).catch(() => undefined),
+      });
+    } catch (err) {
+      throw await failJob(err, { job, token, queue: preloadQueue, interrupted: shutdown.signal.aborted });
+    }
+  }
+
+  const options = { connection: redis, prefix, lockMs: config.download.lockMs };
+  const files = new Worker(QueueName.FlatFiles, downloadFile, ferryWorkerOptions({ ...options, concurrency: config.download.concurrency }));
+  const preloads = new Worker(QueueName.Preloads, finish, ferryWorkerOptions({ ...options, concurrency: 2 }));
+  logWorkerEvents(files, logger, 'flat-file');
+  logWorkerEvents(preloads, logger, 'preload');
+
+  return {
+    workers: [files, preloads],
+    async close(graceMs: number) {
+      const closing = Promise.all([files.close(), preloads.close()]);
+      // After the grace period running downloads are aborted and handed back to the queue (see candle-worker.ts).
+      const abortTimer = setTimeout(() => shutdown.abort(), graceMs);
+      const forceTimer = setTimeout(() => void Promise.all([files.close(true), preloads.close(true)]), graceMs + 5_000);
+      await closing;
+      clearTimeout(abortTimer);
+      clearTimeout(forceTimer);
+      await Promise.all([fileQueue.close(), preloadQueue.close(), syncQueue.close()]);
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Job, type Queue } from 'bullmq';
+import type { Command } from 'commander';
+import {
+  clearFlatFileCache, createQueue, flatFileS3Client, formatPreloadProgress, loadConfig, preloadJobId, queuePreload, QueueName,
+  runSummary, type Pool, type PreloadOutcome, type RunSummary,
+} from '@ferry/shared';
+import { openCliContext } from '../cli-context.js';
+import { parsePreloadRequest } from '../preload-request.js';
+import type { CliIo } from '../program.js';
+
+export interface PreloadReport {
+  run_id: string;
+  status: 'completed' | 'failed';
+  files: number;
+  ingested: number;
+  skipped: number;
+  failed: number;
+  rows: number;
+  parquet: PreloadOutcome['files'];
+  empty_tickers: string[];
+  failed_files: Array<{ key: string; reason: string | null }>;
+  /** Why the finishing step failed, if it did. */
+  error?: string;
+}
+
+/**
+ * `ferry preload TSLA [AAPL ...]`: daily (or minute) aggregates from the flat-file bucket, one job per file, and
+ * `ferry cache clear`. Exit 0 only when every file is in and the Parquet files are written.
+ */
+export function registerPreloadCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  program
+    .command('preload')
+    .description('download flat files (S3) for tickers into PostgreSQL, then one Parquet file per ticker; resumable')
+    .argument('<tickers...>', 'stock tickers (TSLA) or crypto pairs (BTC-USD, X:BTCUSD)')
+    .option('--period <n[dmy]>', 'how far back, e.g. 30d, 6m, 5y (default 5y for stocks, 2y for crypto)')
+    .option('--interval <1d|1m>', 'day or minute aggregates', '1d')
+    .option('--start <YYYY-MM-DD>', 'first day (instead of --period)')
+    .option('--end <YYYY-MM-DD>', 'last day, inclusive (default: yesterday)')
+    .option('--wait', 'show progress until every file is in, then a summary; exit 0 only if nothing failed')
+    .option('--json', 'print a machine-readable summary')
+    .action(async (tickers: string[], opts: { period?: string; interval: string; start?: string; end?: string; wait?: boolean; json?: boolean }) => {
+      const request = parsePreloadRequest({ tickers, period: opts.period, interval: opts.interval, start: opts.start, end: opts.end });
+      const config = loadConfig(io.env, { envFile: '.env' });
+      const s3 = flatFileS3Client(config);
+      const ctx = await openCliContext(config);
+      try {
+        const queued = await queuePreload(request, ctx, s3);
+        const said = `run ${queued.runId}${queued.reused ? ' (already queued; resumed)' : ''}: ${queued.files} file(s), ` +
+          `${queued.skipped} already ingested, ${queued.jobs} to fetch`;
+        if (!opts.json || opts.wait) io.stderr(`${said}\n`);
+        if (!opts.wait) {
+          if (opts.json) io.stdout(`${JSON.stringify({ run_id: queued.runId, reused: queued.reused, files: queued.files, skipped: queued.skipped, jobs: queued.jobs })}\n`);
+          return;
+        }
+        const queue = createQueue(QueueName.Preloads, ctx.redis, config.redis.prefix);
+        try {
+          const report = await waitForPreload(ctx.db, queue, queued.runId, io);
+          io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : preloadTable(report));
+          setExitCode(report.status === 'completed' ? 0 : 1);
+        } finally {
+          await queue.close();
+        }
+      } finally {
+        s3.destroy();
+        await ctx.close();
+      }
+    });
+
+  program
+    .command('cache')
+    .description('the local cache of verified flat files')
+    .command('clear')
+    .description('empty the flat-file cache (FLAT_FILE_CACHE_DIR)')
+    .action(async () => {
+      const config = loadConfig(io.env, { envFile: '.env' });
+      const removed = await clearFlatFileCache(config.s3.cacheDir);
+      io.stdout(`removed ${removed.files} file(s), ${removed.bytes} bytes from ${config.s3.cacheDir}\n`);
+    });
+}
+
+/** Polls the run's files until none is pending, then the flow parent until it has written the Parquet files. */
+async function waitForPreload(db: Pool, queue: Queue, runId: string, io: CliIo): Promise<PreloadReport> {
+  const started = Date.now();
+  let lastPrinted = 0;
+  for (;;) {
+    const summary = (await runSummary(db, runId))!;
+    const line = formatPreloadProgress({
+      done: summary.complete + summary.partial + summary.failed,
+      total: summary.total - summary.skipped,
+      skipped: summary.skipped,
+      elapsedMs: Date.now() - started,
+    });
+    if (io.isTty) io.stderr(`\r\x1b[2K${line}`);
+    else if (Date.now() - lastPrinted >= 5_000 || summary.pending === 0) {
+      lastPrinted = Date.now();
+      io.stderr(`${line}\n`);
+    }
+    if (summary.pending === 0) {
+      const parent = await Job.fromId(queue, preloadJobId(runId));
+      const state = parent ? await parent.getState() : 'unknown';
+      if (state === 'completed' || state === 'failed' || state === 'unknown') {
+        if (io.isTty) io.stderr('\n');
+        return preloadReport(summary, state === 'completed' ? (parent!.returnvalue as PreloadOutcome) : undefined,
+          state === 'failed' ? parent!.failedReason : state === 'unknown' ? 'the finishing job is gone from Redis' : undefined);
+      }
+    }
+    await sleep(500);
+  }
+}
+
+export function preloadReport(summary: RunSummary, outcome: PreloadOutcome | undefined, error?: string): PreloadReport {
+  const failed = summary.details.filter((d) => d.status === 'failed');
+  return {
+    run_id: summary.run_id,
+    status: failed.length === 0 && outcome !== undefined ? 'completed' : 'failed',
+    files: summary.total,
+    ingested: summary.complete + summary.partial,
+    skipped: summary.skipped,
+    failed: failed.length,
+    rows: summary.total_records,
+    parquet: outcome?.files ?? [],
+    empty_tickers: outcome?.empty ?? [],
+    failed_files: failed.map((d) => ({ key: d.item, reason: d.last_error })),
+    ...(error ? { error } : {}),
+  };
+}
+
+function preloadTable(r: PreloadReport): string {
+  const lines = [
+    `run ${r.run_id} ${r.status}: ${r.files} file(s): ${r.ingested} ingested, ${r.skipped} skipped, ${r.failed} failed; ${r.rows} row(s) stored`,
+    ...r.parquet.map((p) => `parquet ${p.path} (${p.rows} rows)`),
+    ...r.empty_tickers.map((t) => `no bars for ${t} in its range (unknown ticker, or not listed then)`),
+    ...r.failed_files.map((f) => `failed  ${f.key}: ${f.reason ?? '?'}`),
+    ...(r.error ? [`error: ${r.error}`] : []),
+  ];
+  return `${lines.join('\n')}\n`;
+}

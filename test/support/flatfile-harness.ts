@@ -1,0 +1,97 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { createLogger, createQueue, createRedis, loadConfig, QueueName, type FerryConfig } from '@ferry/shared';
+import { startFlatFileWorkers, type RunningFlatFileWorkers } from '../../services/download-worker/src/flat-file-worker.js';
+import { main, type CliIo } from '../../services/producer/src/program.js';
+import { DEFAULT_S3_CREDENTIALS, startS3Emulator, type S3Emulator, type S3Settings } from '../emulators/s3/index.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
+
+/**
+ * A flat-file pipeline test's world: the S3 emulator (through the real S3Client), a database and a Redis prefix of
+ * its own, in-process flat-file workers, and the `ferry` CLI run in-process. `endpoint` points at another S3.
+ */
+export interface FlatFileHarness {
+  emulator: S3Emulator | undefined;
+  db: TestDatabase;
+  env: NodeJS.ProcessEnv;
+  config: FerryConfig;
+  dataDir: string;
+  prefix: string;
+  redis: Redis;
+  workers: RunningFlatFileWorkers | undefined;
+  startWorkers(): RunningFlatFileWorkers;
+  stopWorkers(): Promise<void>;
+  ferry(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Jobs in every state on a queue. */
+  jobCount(queue: QueueName): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Trading days 2019-2025: wide enough for every range the tests ask, whatever today is. */
+export const TEST_BUCKET_DAYS: Partial<S3Settings> = { firstDate: '2019-01-02', lastDate: '2025-12-31' };
+
+export async function startFlatFileHarness(options: {
+  emulator?: Partial<S3Settings>;
+  /** Use this S3 endpoint (and the env's credentials) instead of starting the emulator. */
+  endpoint?: string;
+  env?: NodeJS.ProcessEnv;
+  concurrency?: number;
+} = {}): Promise<FlatFileHarness> {
+  const emulator = options.endpoint ? undefined : await startS3Emulator({ settings: { ...TEST_BUCKET_DAYS, ...options.emulator } });
+  const db = await createTestDatabase();
+  const prefix = uniquePrefix('flat');
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-flat-'));
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    DATA_DIR: dataDir,
+    S3_ENDPOINT: options.endpoint ?? emulator!.url,
+    S3_ACCESS_KEY_ID: DEFAULT_S3_CREDENTIALS.accessKeyId,
+    S3_SECRET_ACCESS_KEY: DEFAULT_S3_CREDENTIALS.secretAccessKey,
+    DOWNLOAD_CONCURRENCY: String(options.concurrency ?? 20),
+    JOB_LOCK_MS: '5000',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const redis = createRedis(TEST_REDIS_URL, 'worker');
+  const harness: FlatFileHarness = {
+    emulator, db, env, config, dataDir, prefix, redis, workers: undefined,
+    startWorkers() {
+      harness.workers = startFlatFileWorkers({ config, logger: createLogger({ name: 'test-flat', level: 'silent' }), db: db.pool, redis });
+      return harness.workers;
+    },
+    async stopWorkers() {
+      await harness.workers?.close(0);
+      harness.workers = undefined;
+    },
+    async ferry(args) {
+      let stdout = '';
+      let stderr = '';
+      const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false, env };
+      const code = await main(args, io);
+      return { code, stdout, stderr };
+    },
+    async jobCount(name) {
+      const queue = createQueue(name, redis, prefix);
+      try {
+        return Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
+      } finally {
+        await queue.close();
+      }
+    },
+    async close() {
+      await harness.stopWorkers();
+      await emulator?.close();
+      redis.disconnect();
+      await deleteKeys(prefix);
+      await db.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
