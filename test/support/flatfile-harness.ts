@@ -24,7 +24,8 @@ export interface FlatFileHarness {
   workers: RunningFlatFileWorkers | undefined;
   startWorkers(): RunningFlatFileWorkers;
   stopWorkers(): Promise<void>;
-  ferry(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** The CLI with the harness's environment, `env` overriding it (unset a variable with undefined). */
+  ferry(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Jobs in every state on a queue. */
   jobCount(queue: QueueName): Promise<number>;
   close(): Promise<void>;
@@ -69,10 +70,10 @@ export async function startFlatFileHarness(options: {
       await harness.workers?.close(0);
       harness.workers = undefined;
     },
-    async ferry(args) {
+    async ferry(args, overrides = {}) {
       let stdout = '';
       let stderr = '';
-      const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false, env };
+      const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false, env: { ...env, ...overrides } };
       const code = await main(args, io);
       return { code, stdout, stderr };
     },

@@ -13,7 +13,9 @@ export interface PreloadReport {
   run_id: string;
   status: 'completed' | 'failed';
   files: number;
+  /** Files ingested by this invocation (downloaded, or read from the cache for new tickers). */
   ingested: number;
+  /** Files already ingested for every ticker when this invocation planned: no request made. */
   skipped: number;
   failed: number;
   rows: number;
@@ -55,7 +57,7 @@ export function registerPreloadCommands(program: Command, io: CliIo, setExitCode
         }
         const queue = createQueue(QueueName.Preloads, ctx.redis, config.redis.prefix);
         try {
-          const report = await waitForPreload(ctx.db, queue, queued.runId, io);
+          const report = await waitForPreload(ctx.db, queue, queued.runId, queued.skipped, io);
           io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : preloadTable(report));
           setExitCode(report.status === 'completed' ? 0 : 1);
         } finally {
@@ -79,16 +81,19 @@ export function registerPreloadCommands(program: Command, io: CliIo, setExitCode
     });
 }
 
-/** Polls the run's files until none is pending, then the flow parent until it has written the Parquet files. */
-async function waitForPreload(db: Pool, queue: Queue, runId: string, io: CliIo): Promise<PreloadReport> {
+/**
+ * Polls the run's files until none is pending, then the flow parent until it has written the Parquet files.
+ * `skipped`: files this invocation found ingested; a resumed run counts them among its finished items already.
+ */
+async function waitForPreload(db: Pool, queue: Queue, runId: string, skipped: number, io: CliIo): Promise<PreloadReport> {
   const started = Date.now();
   let lastPrinted = 0;
   for (;;) {
     const summary = (await runSummary(db, runId))!;
     const line = formatPreloadProgress({
-      done: summary.complete + summary.partial + summary.failed,
-      total: summary.total - summary.skipped,
-      skipped: summary.skipped,
+      done: summary.total - summary.pending - skipped,
+      total: summary.total - skipped,
+      skipped,
       elapsedMs: Date.now() - started,
     });
     if (io.isTty) io.stderr(`\r\x1b[2K${line}`);
@@ -101,7 +106,7 @@ async function waitForPreload(db: Pool, queue: Queue, runId: string, io: CliIo):
       const state = parent ? await parent.getState() : 'unknown';
       if (state === 'completed' || state === 'failed' || state === 'unknown') {
         if (io.isTty) io.stderr('\n');
-        return preloadReport(summary, state === 'completed' ? (parent!.returnvalue as PreloadOutcome) : undefined,
+        return preloadReport(summary, skipped, state === 'completed' ? (parent!.returnvalue as PreloadOutcome) : undefined,
           state === 'failed' ? parent!.failedReason : state === 'unknown' ? 'the finishing job is gone from Redis' : undefined);
       }
     }
@@ -109,14 +114,14 @@ async function waitForPreload(db: Pool, queue: Queue, runId: string, io: CliIo):
   }
 }
 
-export function preloadReport(summary: RunSummary, outcome: PreloadOutcome | undefined, error?: string): PreloadReport {
+export function preloadReport(summary: RunSummary, skipped: number, outcome: PreloadOutcome | undefined, error?: string): PreloadReport {
   const failed = summary.details.filter((d) => d.status === 'failed');
   return {
     run_id: summary.run_id,
     status: failed.length === 0 && outcome !== undefined ? 'completed' : 'failed',
     files: summary.total,
-    ingested: summary.complete + summary.partial,
-    skipped: summary.skipped,
+    ingested: summary.total - skipped - failed.length - summary.pending,
+    skipped,
     failed: failed.length,
     rows: summary.total_records,
     parquet: outcome?.files ?? [],
