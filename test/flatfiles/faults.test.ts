@@ -1,4 +1,4 @@
-import { Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createQueue, QueueName } from '@ferry/shared';
 import type { PreloadReport } from '../../services/producer/src/commands/preload.js';

@@ -5,7 +5,8 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  chainSyncJob, createQueue, createRedis, createSyncTarget, insertCandles, QueueName, syncSummary,
+  chainSyncJob, contentHashOfFile, createQueue, createRedis, createSyncTarget, ingestFlatFile, insertCandles, marketRangeMs, QueueName,
+  syncSummary, writeCandlesParquet,
 } from '@ferry/shared';
 import { startSyncWorker, type RunningSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
 import { startDropboxEmulator, type DropboxEmulator } from '../emulators/dropbox/index.js';
@@ -66,16 +67,40 @@ describe('a sync worker that does not have the file on its disk', () => {
     expect((await queue.getJobLogs(id)).logs).toContain(`${payload.relativePath} was not on this host's disk: rendered it from PostgreSQL`);
   });
 
-  it('fails a flat-file job alone, for good, with the reason, since bars cannot be rendered yet', async () => {
-    const relativePath = 'candles/X-BTCUSD/X-BTCUSD_1m_20250101_20250102.parquet';
+  it('renders flat-file bars too, with the bytes the download worker wrote', async () => {
+    // Two minutes of X:BTCUSD bars, as a preload stores them and its finishing step writes them.
+    const bars = [0, 60_000].map((t, i) => ({
+      ticker: 'X:BTCUSD', openTime: Date.UTC(2025, 0, 1) + t, open: 100 + i, high: 102 + i, low: 99 + i, close: 101 + i, volume: 5, transactions: 7,
+    }));
+    await ingestFlatFile(db.pool, {
+      key: 'global_crypto/minute_aggs_v1/2025/01/2025-01-01.csv.gz', etag: 'e'.repeat(32), size: 1,
+      source: 'global_crypto', timeframe: '1m', tickers: ['X:BTCUSD'],
+    }, (async function* () { yield bars; })());
+    const relativePath = 'candles/X-BTCUSD/X-BTCUSD_1m_20250101_20250101.parquet';
+    const written = path.join(downloadWorkerDisk, relativePath);
+    await writeCandlesParquet(written, bars.map(({ ticker: _t, transactions: _n, ...candle }) => candle));
+    const range = marketRangeMs('global_crypto', { start: '2025-01-01', end: '2025-01-01' });
     const id = await chainSyncJob(queue, {
       relativePath,
-      source: { kind: 'bars', source: 'massive', ticker: 'X:BTCUSD', timeframe: '1m', startMs: 0, endMs: 60_000 },
+      source: { kind: 'bars', source: 'global_crypto', ticker: 'X:BTCUSD', timeframe: '1m', startMs: range.start, endMs: range.end },
+    }, await contentHashOfFile(written), 3);
+    const job = await finishedJob(queue, id);
+
+    expect(job.failedReason).toBeUndefined();
+    expect(job.returnvalue).toMatchObject({ status: 'uploaded', rendered: true });
+    expect(Buffer.compare(await emulator.readFile(`/ferry/data/${relativePath}`), await readFile(written))).toBe(0);
+  });
+
+  it('fails a job alone, for good, with the reason, when PostgreSQL has nothing to render', async () => {
+    const relativePath = 'candles/X-ETHUSD/X-ETHUSD_1m_20250101_20250102.parquet';
+    const id = await chainSyncJob(queue, {
+      relativePath,
+      source: { kind: 'bars', source: 'global_crypto', ticker: 'X:ETHUSD', timeframe: '1m', startMs: 0, endMs: 60_000 },
     }, 'f'.repeat(64), 3);
     const job = await finishedJob(queue, id);
 
     expect(job.attemptsMade).toBe(1);
-    expect(job.failedReason).toContain(`cannot render ${relativePath}: it is not on this host's disk (DATA_DIR), and flat-file bars`);
+    expect(job.failedReason).toBe(`cannot render ${relativePath}: PostgreSQL holds no global_crypto X:ETHUSD 1m bars in its range`);
     const summary = await syncSummary(db.pool);
     expect(summary.failures).toEqual([expect.objectContaining({ key: `data/${relativePath}`, relative_path: relativePath, reason: job.failedReason })]);
   });

@@ -4,8 +4,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  createQueue, DataValidationError, ensureCachedFile, failJob, ferryWorkerOptions, finishItem, flatFileBytes, flatFileS3Client,
-  ingestFlatFile, JobName, logWorkerEvents, markItemRunning, parsePayload, QueueName, rateLimitPauses, readFlatFileBars,
+  closeRunIfDone, createQueue, DataValidationError, ensureCachedFile, failJob, ferryWorkerOptions, finishItem, flatFileBytes, flatFileS3Client,
+  ingestFlatFile, JobName, logWorkerEvents, parsePayload, QueueName, rateLimitPauses, readFlatFileBars, recordItemOutcome,
   type DownloadFlatFilePayload, type FerryConfig, type Logger, type Pool, type PreloadOutcome,
 } from '@ferry/shared';
 import { finishPreload } from './finish-preload.js';
@@ -55,7 +55,6 @@ export function startFlatFileWorkers(deps: FlatFileWorkerDeps): RunningFlatFileW
     let payload: DownloadFlatFilePayload | undefined;
     try {
       payload = parsePayload(JobName.DownloadFlatFile, job.data);
-      await markItemRunning(db, payload.runId, payload.key, job.attemptsMade + 1);
       s3 ??= flatFileS3Client(config);
       let lastProgress = 0;
       const cached = await ensureCachedFile(s3, payload.bucket, payload, config.s3.cacheDir, {
@@ -67,24 +66,23 @@ export function startFlatFileWorkers(deps: FlatFileWorkerDeps): RunningFlatFileW
           void job.updateProgress({ phase: 'downloading', bytes: received, size: payload!.size }).catch(() => undefined);
         },
       });
-      if (cached.downloaded) flatFileBytes.inc(cached.bytes);
+      flatFileBytes.inc(cached.received);
       if (cached.etag !== payload.etag) await job.log(`re-published upstream since the listing: ingesting ETag ${cached.etag}`);
       const where = `s3://${payload.bucket}/${payload.key}`;
+      const details = { downloaded: cached.downloaded, bytes: cached.received, etag: cached.etag };
       const ingested = await ingestFlatFile(
         db,
         { key: payload.key, etag: cached.etag, size: cached.size, source: payload.market, timeframe: payload.interval, tickers: payload.tickers },
-        readFlatFileBars(cached.path, new Set(payload.tickers), where),
+        readFlatFileBars(cached.bytes ?? cached.path, new Set(payload.tickers), where),
+        (tx, r) => recordItemOutcome(tx, payload!.runId, payload!.key, { status: 'complete', records: r.rows, details: { ...details, written: r.written } }),
       ).catch(async (err: unknown) => {
         // Verified bytes that do not parse are corrupt upstream; drop them so a fixed upload is fetched, not the cache.
         if (err instanceof DataValidationError) await rm(cached.path, { force: true });
         throw err;
       });
-      const result: FileResult = { key: payload.key, downloaded: cached.downloaded, bytes: cached.bytes, rows: ingested.rows, written: ingested.written };
-      await job.log(`${cached.downloaded ? `downloaded ${cached.bytes} bytes` : 'read from the cache'}; ${ingested.rows} row(s) of ${payload.tickers.join(',')}`);
-      await finishItem(db, payload.runId, payload.key, {
-        status: 'complete', records: ingested.rows,
-        details: { downloaded: cached.downloaded, bytes: cached.bytes, written: ingested.written, etag: cached.etag },
-      });
+      await closeRunIfDone(db, payload.runId);
+      const result: FileResult = { key: payload.key, downloaded: cached.downloaded, bytes: cached.received, rows: ingested.rows, written: ingested.written };
+      await job.log(`${cached.downloaded ? `downloaded ${cached.received} bytes` : 'read from the cache'}; ${ingested.rows} row(s) of ${payload.tickers.join(',')}`);
       return result;
     } catch (err) {
       const parsed = payload;

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import {
-  ConfigError, DatabaseUnavailableError, FerryError, loadConfig, NothingToCollectError, queueCollection,
+  COLLECT_DEFAULTS, ConfigError, DatabaseUnavailableError, FerryError, loadConfig, NothingToCollectError, queueCollection,
   RedisUnavailableError, isRunId, runSummary, syncSummary, type SyncSummary,
   TIMEFRAME_NAMES, type FerryConfig,
 } from '@ferry/shared';
@@ -42,10 +42,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     .description('download candle history of the top N coins (or --symbols) into PostgreSQL and Parquet files')
     .option('--exchange <id>', 'ccxt exchange id', undefined)
     .option('--exchange-url <url>', "replace the exchange's REST base URL (proxy, testnet, emulator)")
-    .option('--top <n>', 'how many coins, by 24h quote volume', '250')
-    .option('--min-volume <usd>', 'minimum 24h quote volume', '1000000')
-    .option('--days <n>', 'days of history', '1095')
-    .option('--timeframe <tf>', `timeframe(s), comma-separated: ${TIMEFRAME_NAMES.join(', ')}`, '1d')
+    .option('--top <n>', 'how many coins, by 24h quote volume', String(COLLECT_DEFAULTS.top))
+    .option('--min-volume <usd>', 'minimum 24h quote volume', String(COLLECT_DEFAULTS.minVolume))
+    .option('--days <n>', 'days of history', String(COLLECT_DEFAULTS.days))
+    .option('--timeframe <tf>', `timeframe(s), comma-separated: ${TIMEFRAME_NAMES.join(', ')}`, COLLECT_DEFAULTS.timeframes.join(','))
     .option('--symbols <list>', 'coins instead of the top N, e.g. BTC,ETH')
     .addOption(new Option('--mode <mode>', 'backward = history, forward = since the last candle, gap_fill = holes').default('backward'))
     .option('--start <iso>', 'first day (instead of --days)')

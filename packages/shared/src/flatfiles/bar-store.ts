@@ -37,6 +37,8 @@ export async function ingestFlatFile(
   db: pg.Pool,
   file: ListedFile & { source: string; timeframe: string; tickers: readonly string[] },
   batches: AsyncIterable<readonly Bar[]>,
+  /** More writes of the same transaction (the run item's outcome): one commit per file. */
+  alsoInTransaction?: (tx: Queryable, result: IngestResult) => Promise<void>,
 ): Promise<IngestResult> {
   const client = await db.connect();
   let rows = 0;
@@ -54,6 +56,7 @@ export async function ingestFlatFile(
          ingested_at = now()`,
       [file.key, file.etag, file.size, [...file.tickers].sort()],
     );
+    await alsoInTransaction?.(client, { rows, written });
     await client.query('COMMIT');
     return { rows, written };
   } catch (err) {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NetworkError, TransientError, errorMessage } from '../errors.js';
 import { classifyS3Error } from '../s3/classify-s3-error.js';
-import { streamToFileAtomically } from '../sync/atomic-file.js';
+import { streamToFileAtomically, tempPathFor } from '../sync/atomic-file.js';
 import { isSinglePartEtag, normaliseEtag, type ListedFile } from './plan.js';
 
 /**
@@ -17,11 +17,21 @@ export function cachedFilePath(cacheDir: string, key: string, etag: string): str
   return path.join(cacheDir, ...`${stem}.${normaliseEtag(etag)}.csv.gz`.split('/'));
 }
 
+/**
+ * Files up to this size are received into memory, verified, written to the cache and parsed from memory: a day file
+ * (~150 KB at Massive) then costs no disk read and no thread-pool round trips beyond one write. Bigger ones (minute
+ * files, tens of MB and more) stream through disk so memory stays flat.
+ */
+export const IN_MEMORY_MAX_BYTES = 8 * 1024 * 1024;
+
 export interface CachedFile {
   path: string;
+  /** The verified bytes, for files up to IN_MEMORY_MAX_BYTES; otherwise read them from `path`. */
+  bytes?: Buffer;
   /** False when the cache already had it: no request was made. */
   downloaded: boolean;
-  bytes: number;
+  /** Bytes received (0 for a cache hit). */
+  received: number;
   /** Set when S3 now serves another version than the one listed (re-published in between): the version kept. */
   etag: string;
   size: number;
@@ -41,7 +51,10 @@ export async function ensureCachedFile(
 ): Promise<CachedFile> {
   const listedPath = cachedFilePath(cacheDir, file.key, file.etag);
   const present = await stat(listedPath).catch(() => undefined);
-  if (present?.size === file.size) return { path: listedPath, downloaded: false, bytes: file.size, etag: normaliseEtag(file.etag), size: file.size };
+  if (present?.size === file.size) {
+    const bytes = file.size <= IN_MEMORY_MAX_BYTES ? await readFile(listedPath) : undefined;
+    return { path: listedPath, bytes, downloaded: false, received: 0, etag: normaliseEtag(file.etag), size: file.size };
+  }
 
   const where = `s3://${bucket}/${file.key}`;
   let response;
@@ -74,22 +87,57 @@ export async function ensureCachedFile(
     }
   }
 
+  const verify = () => {
+    if (received !== expectedSize || (contentLength !== undefined && contentLength !== expectedSize)) {
+      throw new TransientError(
+        `size mismatch for ${where}: received ${received} bytes, Content-Length ${contentLength ?? 'absent'}, listed ${expectedSize}`);
+    }
+    // Multipart ETags are not the MD5 of the body: there only the size can be checked.
+    const digest = md5.digest('hex');
+    if (isSinglePartEtag(etag) && digest !== etag.toLowerCase()) {
+      throw new TransientError(`checksum mismatch for ${where}: MD5 of the ${received} bytes received is ${digest}, ETag is ${etag}`);
+    }
+  };
+
+  if (expectedSize <= IN_MEMORY_MAX_BYTES) {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of counted()) {
+      md5.update(chunk);
+      chunks.push(chunk);
+    }
+    verify();
+    const bytes = Buffer.concat(chunks);
+    await writeCacheEntry(target, bytes);
+    return { path: target, bytes, downloaded: true, received, etag, size: received };
+  }
   await streamToFileAtomically(target, counted(), {
+    // A cache entry lost or torn in a crash is caught by the size check on use (and a bad parse drops it).
+    durable: false,
     onChunk: (chunk) => md5.update(chunk),
-    beforeRename: () => {
-      if (received !== expectedSize || (contentLength !== undefined && contentLength !== expectedSize)) {
-        throw new TransientError(
-          `size mismatch for ${where}: received ${received} bytes, Content-Length ${contentLength ?? 'absent'}, ` +
-            `listed ${expectedSize}`);
-      }
-      // Multipart ETags are not the MD5 of the body: there only the size can be checked.
-      const digest = md5.digest('hex');
-      if (isSinglePartEtag(etag) && digest !== etag.toLowerCase()) {
-        throw new TransientError(`checksum mismatch for ${where}: MD5 of the ${received} bytes received is ${digest}, ETag is ${etag}`);
-      }
-    },
+    beforeRename: verify,
   });
-  return { path: target, downloaded: true, bytes: received, etag, size: received };
+  return { path: target, downloaded: true, received, etag, size: received };
+}
+
+const knownDirectories = new Set<string>();
+
+/** Temp file and rename, so a reader never sees half a file; no fsync (see `durable` in atomic-file.ts). */
+async function writeCacheEntry(target: string, bytes: Buffer): Promise<void> {
+  const directory = path.dirname(target);
+  if (!knownDirectories.has(directory)) {
+    await mkdir(directory, { recursive: true });
+    knownDirectories.add(directory);
+  }
+  const temp = tempPathFor(target);
+  try {
+    await writeFile(temp, bytes, { flag: 'wx' });
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    // The directory may have been removed (`ferry cache clear`) since it was created.
+    knownDirectories.delete(directory);
+    throw err;
+  }
 }
 
 /** Empties the cache (`ferry cache clear`); returns what was removed. */

@@ -1,22 +1,14 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { classifyS3Error } from '../s3/classify-s3-error.js';
+import { mapConcurrently } from '../sync/map-concurrently.js';
 import { normaliseEtag, type ListedFile } from './plan.js';
 
 /**
  * Lists every object under each prefix (ListObjectsV2, following continuation tokens), keeping key, size and
  * ETag: the size and ETag a download is later verified against. Prefixes are listed a few at a time.
  */
-export async function listFlatFiles(s3: S3Client, bucket: string, prefixes: readonly string[], parallel = 4): Promise<ListedFile[]> {
-  const results: ListedFile[][] = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < prefixes.length) {
-      const index = next++;
-      results[index] = await listPrefix(s3, bucket, prefixes[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, prefixes.length) }, lane));
-  return results.flat();
+export async function listFlatFiles(s3: S3Client, bucket: string, prefixes: readonly string[], parallel = 8): Promise<ListedFile[]> {
+  return (await mapConcurrently(prefixes, parallel, (prefix) => listPrefix(s3, bucket, prefix))).flat();
 }
 
 async function listPrefix(s3: S3Client, bucket: string, prefix: string): Promise<ListedFile[]> {

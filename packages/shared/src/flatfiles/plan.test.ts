@@ -38,11 +38,14 @@ describe('planDateRange', () => {
 });
 
 describe('planPrefixes', () => {
-  it('lists one prefix per month, across a year boundary', () => {
+  it('lists one prefix per year touched, across a year boundary', () => {
     expect(planPrefixes('us_stocks_sip', 'day_aggs_v1', { start: '2023-11-15', end: '2024-02-03' })).toEqual([
-      'us_stocks_sip/day_aggs_v1/2023/11/', 'us_stocks_sip/day_aggs_v1/2023/12/',
-      'us_stocks_sip/day_aggs_v1/2024/01/', 'us_stocks_sip/day_aggs_v1/2024/02/',
+      'us_stocks_sip/day_aggs_v1/2023/', 'us_stocks_sip/day_aggs_v1/2024/',
     ]);
+  });
+  it('lists only the month when the range lies in one', () => {
+    expect(planPrefixes('global_crypto', 'minute_aggs_v1', { start: '2024-02-01', end: '2024-02-29' }))
+      .toEqual(['global_crypto/minute_aggs_v1/2024/02/']);
   });
 });
 

@@ -100,18 +100,17 @@ export function planDateRange(opts: { period?: string; start?: string; end?: str
   return { start: isoDay(start), end: isoDay(end) };
 }
 
-/** One ListObjectsV2 prefix per month touched by the range: `<market>/<timeframe>/YYYY/MM/`. */
+/**
+ * ListObjectsV2 prefixes covering the range: `<market>/<timeframe>/YYYY/MM/` when it lies in one month, else one
+ * `<market>/<timeframe>/YYYY/` per year (a year of day files is ~252 keys, one page): five years are six listings,
+ * not sixty. Days outside the range are filtered out afterwards.
+ */
 export function planPrefixes(market: FlatFileMarket, timeframe: FlatFileTimeframe, range: DateRange): string[] {
-  const prefixes: string[] = [];
-  let y = Number(range.start.slice(0, 4));
-  let m = Number(range.start.slice(5, 7));
-  const lastY = Number(range.end.slice(0, 4));
-  const lastM = Number(range.end.slice(5, 7));
-  while (y < lastY || (y === lastY && m <= lastM)) {
-    prefixes.push(`${market}/${timeframe}/${y}/${String(m).padStart(2, '0')}/`);
-    m += 1;
-    if (m > 12) { m = 1; y += 1; }
+  if (range.start.slice(0, 7) === range.end.slice(0, 7)) {
+    return [`${market}/${timeframe}/${range.start.slice(0, 4)}/${range.start.slice(5, 7)}/`];
   }
+  const prefixes: string[] = [];
+  for (let y = Number(range.start.slice(0, 4)); y <= Number(range.end.slice(0, 4)); y++) prefixes.push(`${market}/${timeframe}/${y}/`);
   return prefixes;
 }
 

@@ -97,6 +97,14 @@ export async function queuePreload(request: PreloadRequest, ctx: PreloadContext,
      WHERE run_id = $1 AND item_key = ANY($2::text[]) AND status IN ('queued', 'running')`,
     [runId, skippedKeys],
   );
+  // A resumed run's item whose file changed upstream since (new ETag) has work again.
+  await db.query(
+    `UPDATE run_items SET status = 'queued', updated_at = now()
+     WHERE run_id = $1 AND item_key = ANY($2::text[]) AND status IN ('complete', 'skipped')`,
+    [runId, planned.map((p) => p.file.key)],
+  );
+  // File jobs go from queued to complete or failed in one commit each; the run itself is running from now.
+  await db.query(`UPDATE collection_runs SET status = 'running', started_at = coalesce(started_at, now()) WHERE id = $1 AND status = 'queued'`, [runId]);
   await closeRunIfDone(db, runId);
 
   const attempts = config.download.attempts;

@@ -95,6 +95,15 @@ export interface ItemOutcome {
 
 /** Records an item's outcome and closes the run when it was the last unfinished item. */
 export async function finishItem(db: Queryable, runId: string, itemKey: string, outcome: ItemOutcome): Promise<void> {
+  await recordItemOutcome(db, runId, itemKey, outcome);
+  await closeRunIfDone(db, runId);
+}
+
+/**
+ * Records an item's outcome only, e.g. inside the transaction that stored its data. Call closeRunIfDone after the
+ * commit: inside concurrent transactions the last items would each still see the other unfinished.
+ */
+export async function recordItemOutcome(db: Queryable, runId: string, itemKey: string, outcome: ItemOutcome): Promise<void> {
   await db.query(
     `UPDATE run_items SET status = $3, records = coalesce($4, records), expected = coalesce($5, expected),
        missing_ranges = coalesce($6, missing_ranges), last_error = $7, details = details || $8, updated_at = now()
@@ -105,7 +114,6 @@ export async function finishItem(db: Queryable, runId: string, itemKey: string, 
       outcome.error ?? null, JSON.stringify(outcome.details ?? {}),
     ],
   );
-  await closeRunIfDone(db, runId);
 }
 
 export async function closeRunIfDone(db: Queryable, runId: string): Promise<void> {

@@ -15,6 +15,11 @@ export interface WrittenFile {
   contentHash: string;
 }
 
+/** `.<name>.<pid>.<random>.tmp` beside the target: same file system, so the rename is atomic. */
+export function tempPathFor(targetPath: string): string {
+  return path.join(path.dirname(targetPath), `.${path.basename(targetPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 export function isTempFileName(name: string): boolean {
   return name.startsWith('.') && name.endsWith('.tmp');
 }
@@ -47,11 +52,15 @@ export async function writeFileAtomically(
 export async function streamToFileAtomically(
   targetPath: string,
   chunks: AsyncIterable<Uint8Array>,
-  hooks: { onChunk?: (chunk: Uint8Array) => void; beforeRename?: () => void | Promise<void> } = {},
+  hooks: {
+    onChunk?: (chunk: Uint8Array) => void;
+    beforeRename?: () => void | Promise<void>;
+    /** False for caches: skips the fsync, whose cost dominates small files; a torn file must then be detectable. */
+    durable?: boolean;
+  } = {},
 ): Promise<void> {
-  const directory = path.dirname(targetPath);
-  await mkdir(directory, { recursive: true });
-  const tempPath = path.join(directory, `.${path.basename(targetPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  await mkdir(path.dirname(targetPath), { recursive: true });
+  const tempPath = tempPathFor(targetPath);
   const handle = await open(tempPath, 'wx');
   let closed = false;
   try {
@@ -59,7 +68,7 @@ export async function streamToFileAtomically(
       hooks.onChunk?.(chunk);
       await writeAll(handle, chunk);
     }
-    await handle.sync();
+    if (hooks.durable !== false) await handle.sync();
     closed = true;
     await handle.close();
     await hooks.beforeRename?.();
