@@ -2,19 +2,26 @@
  * Benchmark: crypto backfill against the Binance emulator (30 ms latency), one download-worker process with
  * concurrency 20, real Redis and PostgreSQL. Not a test: it prints figures.
  *
- *   npx tsx --conditions=ferry-source bench/crypto-backfill/run.ts [seeds|rate-bound|all]
+ *   npx tsx --conditions=ferry-source bench/crypto-backfill/run.ts [seeds|rate-bound|all] [--quick]
  *
  * seeds:      100 coins x 11 months x 1h at Binance's real limit (6000 weight a minute); the seeds took 8-12 minutes.
  * rate-bound: 100 coins x 3 years x 1h under 600 weight per 10 s; compares the wall time with the rate-limit lower
  *             bound (ceil(weight / limit) - 1) x window. Target: ratio >= 0.85 and no 429.
+ * --quick:    rate-bound on 100 coins x 1 year under 300 weight per 10 s (about a minute; what `npm run bench` runs).
+ *
+ * BENCH_HEADROOMS=0.9,0.95 repeats each workload with those RATE_LIMIT_HEADROOM values. The worker process's peak RSS
+ * (VmHWM) and CPU time are reported too.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { runSummary } from '@ferry/shared';
 import { main, type CliIo } from '../../services/producer/src/program.js';
 import { startBinanceEmulator, type BinanceSettings } from '../../test/emulators/binance/index.js';
 import { createTestDatabase } from '../../test/support/database.js';
 import { spawnService } from '../../test/support/processes.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
+import { mib, sampleProcesses } from '../common/process-stats.js';
+import { reportRows, type BenchRow } from '../common/report.js';
 
 interface Workload {
   name: string;
@@ -28,6 +35,9 @@ const WORKLOADS: Record<string, Workload> = {
   seeds: { name: 'seeds: 100 coins x 11 months x 1h, 6000 weight/min', days: 335, top: 100, emulator: { weightLimit: 6000, windowMs: 60_000 } },
   'rate-bound': { name: 'rate-bound: 100 coins x 3 years x 1h, 600 weight/10 s', days: 1095, top: 100, emulator: { weightLimit: 600, windowMs: 10_000 } },
 };
+const QUICK_RATE_BOUND: Workload = {
+  name: 'rate-bound (quick): 100 coins x 1 year x 1h, 300 weight/10 s', days: 365, top: 100, emulator: { weightLimit: 300, windowMs: 10_000 },
+};
 
 async function runWorkload(w: Workload, headroom: string) {
   const emulator = await startBinanceEmulator({ settings: { latencyMs: 30, coinCount: 300, ...w.emulator } });
@@ -38,6 +48,7 @@ async function runWorkload(w: Workload, headroom: string) {
     DATA_DIR: `/tmp/${prefix}`, LOG_LEVEL: 'warn', DOWNLOAD_CONCURRENCY: '20', RATE_LIMIT_HEADROOM: headroom, ...w.env,
   };
   const worker = spawnService('download-worker', env);
+  const sampler = sampleProcesses([worker.child.pid!]);
   try {
     // Let the worker start (migrations, connections) before the clock starts.
     await sleep(3_000);
@@ -53,6 +64,7 @@ async function runWorkload(w: Workload, headroom: string) {
       await sleep(100);
     }
     const wallMs = Date.now() - started;
+    const [workerStats] = sampler.stop();
     const s = (await runSummary(db.pool, runId))!;
     const c = emulator.control;
     const klinesWeight = 2 * c.counter('klines');
@@ -78,8 +90,11 @@ async function runWorkload(w: Workload, headroom: string) {
       bound_s_all_weight: +(bound(c.counter('weight')) / 1000).toFixed(1),
       ratio_all_weight: +(bound(c.counter('weight')) / wallMs).toFixed(3),
       candles_per_s: Math.round(s.total_records / (wallMs / 1000)),
+      worker_peak_rss_bytes: workerStats?.peakRssBytes ?? 0,
+      worker_cpu_s: +(workerStats?.cpuSeconds ?? 0).toFixed(1),
     };
   } finally {
+    sampler.stop();
     worker.kill('SIGTERM');
     await worker.exited;
     await emulator.close();
@@ -88,9 +103,31 @@ async function runWorkload(w: Workload, headroom: string) {
   }
 }
 
-const which = process.argv[2] ?? 'all';
+const { values, positionals } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, allowPositionals: true });
+const which = positionals[0] ?? (values.quick ? 'rate-bound' : 'all');
 const headrooms = (process.env.BENCH_HEADROOMS ?? '0.9').split(',');
+const rows: BenchRow[] = [];
 for (const [key, w] of Object.entries(WORKLOADS)) {
   if (which !== 'all' && which !== key) continue;
-  for (const headroom of headrooms) console.log(JSON.stringify(await runWorkload(w, headroom)));
+  const workload = values.quick && key === 'rate-bound' ? QUICK_RATE_BOUND : w;
+  for (const headroom of headrooms) {
+    const r = await runWorkload(workload, headroom);
+    console.log(JSON.stringify(r));
+    rows.push({
+      bench: 'crypto-backfill',
+      measure: `wall time vs the rate-limit bound, ${r.workload}, 1 worker process, concurrency 20, 30 ms latency, headroom ${headroom}`,
+      result: `${r.wall_s} s, ${r.complete}/${r.coins} coins, ${r.candles.toLocaleString('en-US')} candles ` +
+        `(${r.candles_per_s.toLocaleString('en-US')}/s); max weight in a window ${r.max_window_weight} of ${r.window_limit}; ` +
+        `429: ${r.status_429}, 418: ${r.status_418}`,
+      baseline: `bound ${r.bound_s_all_weight} s for ${r.weight_total} weight`,
+      ratio: r.ratio_all_weight,
+      target: '>= 0.85, no 429',
+      met: r.ratio_all_weight >= 0.85 && r.status_429 === 0 && r.complete === r.coins,
+    }, {
+      bench: 'crypto-backfill',
+      measure: `peak RSS (VmHWM) of the download-worker process, ${r.workload}`,
+      result: `${mib(r.worker_peak_rss_bytes)}; CPU ${r.worker_cpu_s} s over its life`,
+    });
+  }
 }
+reportRows(rows);

@@ -3,7 +3,9 @@
  * DATA_DIR/models) through the sync worker to the Dropbox emulator, via the real SDK. Prints files/s, MB/s, the number
  * of commit calls (target: at most one per 1,000 small files) and the peak RSS.
  *
- *   npx tsx --conditions=ferry-source bench/dropbox-sync/run.ts [--files 1000] [--big-mib 1024] [--chunk-mib 64]
+ *   npx tsx --conditions=ferry-source bench/dropbox-sync/run.ts [--files 1000] [--big-mib 1024] [--chunk-mib 64] [--quick]
+ *
+ * --quick: 1,000 files and a 256 MiB file (what `npm run bench` runs).
  *
  * Needs Redis and PostgreSQL as the tests do (TEST_REDIS_URL, TEST_DATABASE_URL). The emulator runs in a child process
  * (emulator-process.ts) and is read through its /__control/ API, so the peak RSS printed is the sync worker's own.
@@ -22,13 +24,18 @@ import { spawnTs } from '../../test/support/processes.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
 import { waitFor } from '../../test/support/wait.js';
 import { dropboxEnv, syncConfig, writeCandleFiles } from '../../test/sync/support.js';
+import { mib as mibText } from '../common/process-stats.js';
+import { reportRows } from '../common/report.js';
 
 const MIB = 1024 * 1024;
 const { values } = parseArgs({
-  options: { files: { type: 'string', default: '1000' }, 'big-mib': { type: 'string', default: '1024' }, 'chunk-mib': { type: 'string', default: '64' } },
+  options: {
+    files: { type: 'string', default: '1000' }, 'big-mib': { type: 'string' }, 'chunk-mib': { type: 'string', default: '64' },
+    quick: { type: 'boolean', default: false },
+  },
 });
 const smallFiles = Number(values.files);
-const bigBytes = Number(values['big-mib']) * MIB;
+const bigBytes = Number(values['big-mib'] ?? (values.quick ? 256 : 1024)) * MIB;
 const chunkMib = values['chunk-mib'];
 
 let peakRss = 0;
@@ -109,6 +116,28 @@ try {
     `append calls: ${emulator.control.counter(DropboxCounter.calls('files/upload_session/append_v2'))} (chunk ${chunkMib} MiB)`);
   console.log(`sync worker process RSS: peak ${(smallPeakRss / MIB).toFixed(0)} MiB during the small files; ` +
     `${(rssBeforeBig / MIB).toFixed(0)} MiB before the big file, peak ${(peakRss / MIB).toFixed(0)} MiB while it went up`);
+  // Dropbox's finish_batch takes up to 1,000 entries: the fewest commits possible.
+  const fewestCommits = Math.ceil(smallFiles / 1000);
+  reportRows([
+    {
+      bench: 'dropbox-sync',
+      measure: `${smallFiles.toLocaleString('en-US')} small candle files (chained sync-file jobs) to the Dropbox emulator`,
+      result: `${(smallFiles / smallSeconds).toFixed(0)} files/s, ${(mb(smallBytes) / smallSeconds).toFixed(2)} MB/s; ` +
+        `${smallCommits} commit call(s); ${failed} failed`,
+      target: `<= ${fewestCommits} commit call(s)`,
+      met: smallCommits <= fewestCommits && failed === 0,
+    },
+    {
+      bench: 'dropbox-sync',
+      measure: `one ${bigBytes / MIB} MiB file (directory sync, upload session, ${chunkMib} MiB chunks)`,
+      result: `${done}, ${(mb(bigReceived) / bigSeconds).toFixed(1)} MB/s (hashing included)`,
+    },
+    {
+      bench: 'dropbox-sync',
+      measure: `peak RSS of the sync worker (in the bench process; the emulator runs apart), ${chunkMib} MiB chunks`,
+      result: `${mibText(smallPeakRss)} during the small files; ${mibText(peakRss)} during the big file`,
+    },
+  ]);
 } finally {
   clearInterval(rssSampler);
   await queue.close();

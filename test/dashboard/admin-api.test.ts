@@ -87,13 +87,20 @@ describe('admin API: trigger, status, system info, scheduler', () => {
     const res = await call('GET', '/api/admin/collect/status', viewer);
     expect(res).toEqual({
       status: 200,
-      body: { is_running: false, current_operation: null, status: 'idle', elapsed_seconds: null, next_run_time: null, last_results: null },
+      body: {
+        is_running: false, current_operation: null, status: 'idle', elapsed_seconds: null, next_run_time: null, scheduler_paused: false,
+        last_results: null,
+      },
     });
   });
 
   it('a trigger queues a run, refuses a second while it runs, completes on a worker and shows in status', async () => {
-    const trigger = await call('POST', '/api/admin/collect/trigger', admin, { mode: 'backward', symbols: ['BTC', 'eth/usdt'], timeframe: '1d', start_date: START });
-    expect(trigger.status, JSON.stringify(trigger.body)).toBe(202);
+    // Two at once: the check and the queueing are one step under a lock, so exactly one is accepted.
+    const body = { mode: 'backward', symbols: ['BTC', 'eth/usdt'], timeframe: '1d', start_date: START };
+    const both = await Promise.all([call('POST', '/api/admin/collect/trigger', admin, body), call('POST', '/api/admin/collect/trigger', admin, body)]);
+    expect(both.map((r) => r.status).sort(), JSON.stringify(both)).toEqual([202, 409]);
+    expect((await h.db.pool.query('SELECT count(*)::int AS n FROM collection_runs')).rows[0].n).toBe(1);
+    const trigger = both.find((r) => r.status === 202)!;
     expect(trigger.body).toEqual({
       success: true,
       message: 'backward collection of 2 coin(s) queued (2 job(s))',
@@ -147,8 +154,10 @@ describe('admin API: trigger, status, system info, scheduler', () => {
       status: 200, body: { success: true, message: 'scheduled collections paused', paused: true },
     });
     expect(await schedules.isPaused()).toBe(true);
+    expect((await call('GET', '/api/admin/collect/status', viewer)).body).toMatchObject({ scheduler_paused: true, next_run_time: null });
     expect((await call('POST', '/api/admin/scheduler/resume', admin)).body['paused']).toBe(false);
     expect(await schedules.isPaused()).toBe(false);
+    expect((await call('GET', '/api/admin/collect/status', viewer)).body).toMatchObject({ scheduler_paused: false });
   });
 
   it('answers 404 in the same error shape for an unknown admin route', async () => {

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_QUEUES, createApiKey, createLogger, createQueue, createRedis, hashApiKey, JobName, QueueName } from '@ferry/shared';
+import { ALL_QUEUES, createApiKey, createLogger, createQueue, createRedis, hashApiKey, JobName, QueueName, verifyApiKey } from '@ferry/shared';
 import { createDashboardApp } from '../../services/dashboard/src/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { runCli } from '../support/processes.js';
@@ -21,7 +21,7 @@ describe('dashboard: API keys on every route', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    redis = createRedis(TEST_REDIS_URL, 'worker');
+    redis = createRedis(TEST_REDIS_URL, 'queue');
     queues = ALL_QUEUES.map((name) => createQueue(name, redis, prefix));
     admin = await createApiKey(db.pool, 'admin', 'admin');
     viewer = await createApiKey(db.pool, 'viewer', 'viewer');
@@ -113,5 +113,29 @@ describe('dashboard: API keys on every route', () => {
     expect((await runCli(['keys', 'revoke', 'ops'], env)).code).toBe(0);
     expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { 'x-api-key': key! } })).status).toBe(401);
     expect((await runCli(['keys', 'revoke', 'ops'], env)).code).toBe(1);
+
+    // The name is free again; the old key stays dead.
+    const recreated = await runCli(['keys', 'create', '--name', 'ops', '--role', 'viewer'], env);
+    expect(recreated.code, recreated.output).toBe(0);
+    const newKey = /ferry_[A-Za-z0-9_-]{43}/.exec(recreated.output)![0];
+    expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { 'x-api-key': newKey } })).status).toBe(200);
+    expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { 'x-api-key': key! } })).status).toBe(401);
+    expect((await runCli(['keys', 'list'], env)).output).toMatch(/ops\tviewer\trevoked [^\n]+\nops\tviewer\tactive/);
+  });
+
+  it('records when a key was last used at most once a minute, not on every request', async () => {
+    const key = await createApiKey(db.pool, 'busy', 'viewer');
+    const lastUsed = async () =>
+      (await db.pool.query<{ t: Date | null; xmin: string }>(`SELECT last_used_at AS t, xmin::text FROM api_keys WHERE name = 'busy' AND revoked_at IS NULL`)).rows[0]!;
+    expect((await lastUsed()).t).toBeNull();
+    for (let i = 0; i < 5; i++) expect(await verifyApiKey(db.pool, key)).toMatchObject({ name: 'busy', role: 'viewer' });
+    const first = await lastUsed();
+    expect(first.t).toBeInstanceOf(Date);
+    await Promise.all(Array.from({ length: 5 }, () => fetch(`${base}/admin/queues/api/queues`, { headers: { 'x-api-key': key } })));
+    // Same row version: no write happened for the requests inside the minute.
+    expect(await lastUsed()).toEqual(first);
+    await db.pool.query(`UPDATE api_keys SET last_used_at = now() - interval '2 minutes' WHERE name = 'busy'`);
+    await verifyApiKey(db.pool, key);
+    expect((await lastUsed()).t!.getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 });

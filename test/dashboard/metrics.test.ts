@@ -1,16 +1,27 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Queue, Worker } from 'bullmq';
+import os from 'node:os';
+import path from 'node:path';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ALL_QUEUES, candlesStored, createApiKey, createLogger, createQueue, createRedis, ferryRegistry, JobName, observeWorkerJobs,
-  QueueName, startMetricsServer,
+  ALL_QUEUES, candlesStored, createApiKey, createLogger, createQueue, createRedis, ferryRegistry, JobName, jobOptions, LocalFolderTarget,
+  observeWorkerJobs, QueueName, RateLimitedError, startMetricsServer, type SyncTarget,
 } from '@ferry/shared';
 import { createDashboardApp } from '../../services/dashboard/src/app.js';
+import { startSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
+import { finishedJob, syncConfig, writeCandleFiles } from '../sync/support.js';
+
+/** The value of one sample in Prometheus text, 0 when the series does not exist yet. */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
 
 describe('Prometheus metrics', () => {
   let db: TestDatabase;
@@ -76,27 +87,69 @@ describe('Prometheus metrics', () => {
     }
   });
 
-  it('records job durations by outcome, and retries', async () => {
+  it('records job durations by outcome, and retries (a job failed for good is not a retry)', async () => {
     const name = `${prefix}-jobs`;
     const queue = new Queue(name, { connection: redis, prefix });
     const worker = new Worker(name, async (job) => {
       if (job.data === 'fail') throw new Error('boom');
+      if (job.data === 'hopeless') throw new UnrecoverableError('no point retrying');
       return 'ok';
     }, { connection: redis, prefix });
     try {
       observeWorkerJobs(worker);
       await queue.add('ok', 'ok');
+      await queue.add('hopeless', 'hopeless', { attempts: 3 });
       await queue.add('fail', 'fail', { attempts: 2, backoff: { type: 'fixed', delay: 10 } });
       const line = (text: string, metric: string) => text.split('\n').find((l) => l.startsWith(metric))?.split(' ')[1];
       const text = await waitFor(async () => {
         const t = await ferryRegistry.metrics();
-        return line(t, `ferry_job_duration_seconds_count{queue="${name}",outcome="failed"}`) === '2' ? t : undefined;
-      }, { what: 'both attempts of the failing job' });
+        return line(t, `ferry_job_duration_seconds_count{queue="${name}",outcome="failed"}`) === '3' ? t : undefined;
+      }, { what: 'both attempts of the failing job and the hopeless one' });
       expect(line(text, `ferry_job_duration_seconds_count{queue="${name}",outcome="completed"}`)).toBe('1');
       expect(line(text, `ferry_job_retries_total{queue="${name}"}`)).toBe('1');
     } finally {
       await worker.close();
       await queue.close();
+    }
+  });
+
+  it('counts files and bytes synced by outcome, and the sync queue pausing for a 429', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-metrics-data-'));
+    const backupDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-metrics-backup-'));
+    const local = new LocalFolderTarget(backupDir);
+    let answer429 = true;
+    // The local folder, except that its first commit is refused the way Dropbox refuses one: 429, retry after 200 ms.
+    const target: SyncTarget = {
+      kind: local.kind, description: local.description,
+      stat: (key) => local.stat(key), upload: (r) => local.upload(r), list: (f) => local.list(f), download: (k, p) => local.download(k, p),
+      uploadMany: async (requests) => {
+        if (!answer429) return local.uploadMany(requests);
+        answer429 = false;
+        return requests.map(() => ({ ok: false as const, error: new RateLimitedError('429 too_many_write_operations', 200) }));
+      },
+    };
+    const config = syncConfig({ QUEUE_PREFIX: prefix, DATA_DIR: dataDir, SYNC_TARGET: 'local', SYNC_LOCAL_DIR: backupDir, SYNC_BATCH_WAIT_MS: '10' });
+    const [file] = await writeCandleFiles(config.dataDir, 1);
+    const sync = await startSyncWorker({ config, logger: createLogger({ name: 'test', level: 'silent' }), db: db.pool, redis, target, schedules: false });
+    const queue = queues.find((q) => q.name === QueueName.Sync)!;
+    await queue.resume();
+    try {
+      const before = await ferryRegistry.metrics();
+      await queue.add(JobName.SyncFile, file!.payload, { ...jobOptions(3), jobId: 'synced-1' });
+      expect(await (await finishedJob(queue, 'synced-1')).getState()).toBe('completed');
+      await queue.add(JobName.SyncFile, file!.payload, { ...jobOptions(3), jobId: 'synced-2' });
+      expect(await (await finishedJob(queue, 'synced-2')).getState()).toBe('completed');
+      const after = await ferryRegistry.metrics();
+      const grew = (series: string) => sample(after, series) - sample(before, series);
+      expect(grew('ferry_rate_limit_pauses_total{queue="sync",kind="rate-limited"}')).toBe(1);
+      expect(grew('ferry_files_synced_total{target="local",status="uploaded"}')).toBe(1);
+      expect(grew('ferry_files_synced_total{target="local",status="skipped-identical"}')).toBe(1);
+      const size = (await local.stat((await local.list('data'))[0]!.key))!.size;
+      expect(grew('ferry_bytes_synced_total{target="local"}')).toBe(size);
+    } finally {
+      await sync.close(5_000);
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(backupDir, { recursive: true, force: true });
     }
   });
 });

@@ -53,8 +53,18 @@ describe('collection schedules: BullMQ job schedulers and the schedule worker', 
     expect(new Date(forwardNext).getUTCHours() % 6).toBe(0);
     expect(forwardNext - Date.now()).toBeLessThanOrEqual(6 * 3_600_000);
     const status = await collectionStatus({ body: undefined, query: new URLSearchParams() },
-      { config, db: h.db.pool, redis: h.redis, queues: [schedules], logger, version: 'test' });
-    expect((status.body as { next_run_time: string }).next_run_time).toBe(new Date(Math.min(...found.map((s) => s.next!))).toISOString());
+      { config, db: h.db.pool, redis: h.redis, probeRedis: h.redis, queues: [schedules], logger, version: 'test' });
+    expect(status.body).toMatchObject({ next_run_time: new Date(Math.min(...found.map((s) => s.next!))).toISOString(), scheduler_paused: false });
+
+    // Paused, nothing fires: status says so rather than promising the next run.
+    await schedules.pause();
+    try {
+      const paused = await collectionStatus({ body: undefined, query: new URLSearchParams() },
+        { config, db: h.db.pool, redis: h.redis, probeRedis: h.redis, queues: [schedules], logger, version: 'test' });
+      expect(paused.body).toMatchObject({ next_run_time: null, scheduler_paused: true });
+    } finally {
+      await schedules.resume();
+    }
   });
 
   it('removes a schedule that is turned off', async () => {

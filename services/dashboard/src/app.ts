@@ -7,24 +7,30 @@ import type { Redis } from 'ioredis';
 import { createQueueAndFerryRegistry, redactText, verifyApiKey, type FerryConfig, type Logger, type Pool } from '@ferry/shared';
 import { adminRouter } from './admin/express-admin.js';
 import { apiKeyFrom, isReadOnlyMethod } from './credentials.js';
-import { hasValidCsrfToken, loginRouter, logout, sessionMiddleware, sessionUser } from './session-auth.js';
+import { checkHealth } from './health-checks.js';
+import { errorAnswer, send } from './http-answer.js';
+import { hasValidCsrfToken, loginRedirectFor, loginRouter, logout, sessionMiddleware, sessionUser } from './session-auth.js';
 import { readFerryVersion } from './version.js';
 
 export interface DashboardDeps {
   db: Pool;
+  /** Bull Board's queues and the sessions use it; a queue-role connection (commands fail rather than hang forever). */
   redis: Redis;
+  /** Answers /readyz and system info: a connection that fails fast. Default: `redis` (health checks time out anyway). */
+  probeRedis?: Redis;
   queues: Queue[];
   logger: Logger;
   /** With a config the admin API (/api/admin/...) is served too; it needs one to start collections. */
   config?: FerryConfig;
   /** Signs sign-in cookies; with it, browsers may sign in on /login (session in Redis). */
   sessionSecret?: string;
+  /** Express's `trust proxy` (TRUST_PROXY): whose X-Forwarded-For gives the client address. Default: no proxy. */
+  trustProxy?: false | number | string[];
 }
 
-/** Every error answer is built here: `{error, message}` and the right status. */
-function fail(res: Response, status: 401 | 403 | 503, message: string): void {
-  if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="ferry", charset="UTF-8"');
-  res.status(status).json({ error: status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'unavailable', message });
+/** A browser navigating (not a script or Bull Board's API client): it is sent to the sign-in page instead of a 401. */
+function isPageRequest(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html';
 }
 
 /**
@@ -34,6 +40,10 @@ function fail(res: Response, status: 401 | 403 | 503, message: string): void {
 export function createDashboardApp(deps: DashboardDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Decides req.ip (the sign-in limit's key) and req.secure (Secure cookies) behind a reverse proxy.
+  app.set('trust proxy', deps.trustProxy ?? false);
+  const probeRedis = deps.probeRedis ?? deps.redis;
+  const signIn = deps.sessionSecret !== undefined;
 
   app.use((req, _res, next) => {
     deps.logger.debug({ method: req.method, url: redactText(req.originalUrl) }, 'request');
@@ -42,35 +52,42 @@ export function createDashboardApp(deps: DashboardDeps): express.Express {
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
-    const checks = await Promise.allSettled([deps.redis.ping(), deps.db.query('SELECT 1')]);
-    const [redis, postgres] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'unreachable'));
-    const ready = redis === 'ok' && postgres === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', redis, postgres });
+    const health = await checkHealth({ redis: probeRedis, db: deps.db });
+    const ready = health.redis.status === 'ok' && health.postgres.status === 'ok';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', redis: health.redis.status, postgres: health.postgres.status });
   });
 
   if (deps.sessionSecret) {
     app.use(sessionMiddleware({ redis: deps.redis, prefix: deps.config?.redis.prefix ?? deps.queues[0]?.opts.prefix ?? 'ferry', secret: deps.sessionSecret }));
-    app.use(loginRouter(deps.db));
+    app.use(loginRouter(deps.db, deps.sessionSecret));
   }
+
+  const unauthorized = (req: Request, res: Response, message: string) => {
+    if (signIn && isPageRequest(req)) return res.redirect(303, loginRedirectFor(req));
+    send(res, errorAnswer(401, message));
+  };
 
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     const key = apiKeyFrom(req.headers, new URL(req.originalUrl, 'http://dashboard').searchParams);
-    if (!key && deps.sessionSecret && req.session?.user) {
+    if (!key && signIn && req.session?.user) {
       const user = await sessionUser(deps.db, req).catch(() => undefined);
-      if (!user) return fail(res, 401, 'the key you signed in with was revoked; sign in again at /login');
-      if (!isReadOnlyMethod(req.method) && !hasValidCsrfToken(req)) return fail(res, 403, 'missing or wrong CSRF token (X-XSRF-TOKEN)');
-      if (user.role !== 'admin' && !isReadOnlyMethod(req.method) && req.path !== '/logout') return fail(res, 403, `the ${user.role} role can only look`);
+      if (!user) {
+        req.session.destroy(() => undefined);
+        return unauthorized(req, res, 'the key you signed in with was revoked; sign in again at /login');
+      }
+      if (!isReadOnlyMethod(req.method) && !hasValidCsrfToken(req)) return send(res, errorAnswer(403, 'missing or wrong CSRF token (X-XSRF-TOKEN)'));
+      if (user.role !== 'admin' && !isReadOnlyMethod(req.method) && req.path !== '/logout') return send(res, errorAnswer(403, `the ${user.role} role can only look`));
       return next();
     }
-    if (!key) return fail(res, 401, `sign in${deps.sessionSecret ? ' at /login or' : ''} with an API key: X-API-Key, Authorization: Bearer, HTTP Basic (key as password) or ?api_key=`);
+    if (!key) return unauthorized(req, res, `sign in${signIn ? ' at /login or' : ''} with an API key: X-API-Key, Authorization: Bearer, HTTP Basic (key as password) or ?api_key=`);
     const who = await verifyApiKey(deps.db, key).catch(() => undefined);
-    if (!who) return fail(res, 401, 'unknown or revoked API key');
-    if (who.role !== 'admin' && !isReadOnlyMethod(req.method)) return fail(res, 403, `the ${who.role} role can only look`);
+    if (!who) return send(res, errorAnswer(401, 'unknown or revoked API key'));
+    if (who.role !== 'admin' && !isReadOnlyMethod(req.method)) return send(res, errorAnswer(403, `the ${who.role} role can only look`));
     next();
   });
 
   if (deps.config) {
-    app.use(adminRouter({ ...deps, config: deps.config, version: readFerryVersion() }));
+    app.use(adminRouter({ ...deps, probeRedis, config: deps.config, version: readFerryVersion() }));
   }
   const metrics = createQueueAndFerryRegistry(deps.queues);
   app.get('/metrics', async (_req, res) => {
@@ -79,10 +96,10 @@ export function createDashboardApp(deps: DashboardDeps): express.Express {
       res.type(metrics.contentType).send(text);
     } catch (err) {
       deps.logger.warn({ err }, 'metrics collection failed');
-      fail(res, 503, 'metrics are unavailable: Redis did not answer');
+      send(res, errorAnswer(503, 'metrics are unavailable: Redis did not answer'));
     }
   });
-  if (deps.sessionSecret) app.post('/logout', logout);
+  if (signIn) app.post('/logout', logout);
   app.get('/', (_req, res) => res.redirect('/admin/queues'));
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath('/admin/queues');

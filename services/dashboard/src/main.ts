@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { ALL_QUEUES, countActiveApiKeys, createQueue, createServiceContext, observeWorkerJobs, QueueName } from '@ferry/shared';
+import { ALL_QUEUES, countActiveApiKeys, createQueue, createRedis, createServiceContext, observeWorkerJobs, QueueName } from '@ferry/shared';
 import { createDashboardApp } from './app.js';
+import { HEALTH_TIMEOUT_MS } from './health-checks.js';
 import { ScheduleError, upsertCollectionSchedules } from './scheduler/collection-schedules.js';
 import { startScheduleWorker } from './scheduler/schedule-worker.js';
 
@@ -15,7 +16,11 @@ if (config.dashboard.apiKeyRequired && (await countActiveApiKeys(ctx.db)) === 0)
   process.exit(1);
 }
 
-const queues = ALL_QUEUES.map((name) => ctx.lifecycle.add(`queue ${name}`, createQueue(name, ctx.redis, config.redis.prefix), (q) => q.close()));
+// The worker-role ctx.redis waits out a Redis restart, as the schedule worker must; pages, the admin API and sessions
+// get an error instead, and health checks give up after HEALTH_TIMEOUT_MS.
+const redis = ctx.lifecycle.add('redis (queues, sessions)', createRedis(config.redis.url, 'queue'), (r) => r.quit());
+const probeRedis = ctx.lifecycle.add('redis (health checks)', createRedis(config.redis.url, 'queue', { commandTimeout: HEALTH_TIMEOUT_MS, maxRetriesPerRequest: 1 }), (r) => r.quit());
+const queues = ALL_QUEUES.map((name) => ctx.lifecycle.add(`queue ${name}`, createQueue(name, redis, config.redis.prefix), (q) => q.close()));
 try {
   await upsertCollectionSchedules(queues.find((q) => q.name === QueueName.Schedules)!, config);
 } catch (err) {
@@ -28,7 +33,7 @@ const scheduleWorker = ctx.lifecycle.add('schedule worker', startScheduleWorker(
 observeWorkerJobs(scheduleWorker);
 // Without SESSION_SECRET, sign-ins last until this process restarts.
 const sessionSecret = config.dashboard.sessionSecret?.reveal() ?? randomBytes(32).toString('hex');
-const app = createDashboardApp({ db: ctx.db, redis: ctx.redis, queues, logger, config, sessionSecret });
+const app = createDashboardApp({ db: ctx.db, redis, probeRedis, queues, logger, config, sessionSecret, trustProxy: config.dashboard.trustProxy });
 const server = app.listen(config.dashboard.port, config.dashboard.host);
 await new Promise<void>((resolve, reject) => {
   server.once('listening', resolve);

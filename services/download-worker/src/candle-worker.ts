@@ -4,7 +4,7 @@ import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   candlesStored, chainSyncJob, contentHashOfFile, createQueue, openExchange, rateLimitPauses, failJob, ferryWorkerOptions, logWorkerEvents,
-  finishItem, JobName, markItemRunning, parsePayload, QueueName, type WeightBudget,
+  finishItem, JobName, markItemRunning, parsePayload, PermanentError, QueueName, type WeightBudget,
   candleItemKey, writeCandlesParquet, type CollectCandlesPayload, type FerryConfig, type Logger, type Pool,
 } from '@ferry/shared';
 import { collectCandles, type CandleProgress, type CollectResult } from './collect-candles.js';
@@ -66,6 +66,8 @@ export async function startCandleWorker(deps: CandleWorkerDeps): Promise<Running
     let payload: CollectCandlesPayload | undefined;
     let budget: WeightBudget | undefined;
     try {
+      // A job added under another name (by hand, or by other code) is not run as if it were a collection.
+      if (job.name !== JobName.CollectCandles) throw new PermanentError(`the candles queue has no handler for ${job.name} jobs`);
       payload = parsePayload(JobName.CollectCandles, job.data);
       const item = candleItemKey(payload);
       await markItemRunning(db, payload.runId, item, job.attemptsMade + 1);

@@ -1,5 +1,6 @@
 import {
-  errorMessage, RateLimitedError, recordFileSyncs, uploadIfChanged, type FileToSync, type Logger, type Pool, type SyncOutcome, type SyncTarget,
+  bytesSynced, errorMessage, filesSynced, QueueName, RateLimitedError, rateLimitPauses, recordFileSyncs, uploadIfChanged,
+  type FileToSync, type Logger, type Pool, type SyncOutcome, type SyncTarget,
 } from '@ferry/shared';
 
 /** One file on its way to the target, from a sync-file job or a directory sync. */
@@ -35,6 +36,15 @@ export function syncBatch(deps: {
     // A file can be in a batch twice (its chained job and a directory sync): it goes up once.
     const unique = [...new Map(items.map((i) => [i.key, i])).values()];
     const byKey = new Map((await uploadIfChanged(deps.target, unique)).map((o) => [o.key, o]));
+    for (const o of byKey.values()) {
+      if (o.status === 'failed') continue;
+      filesSynced.inc({ target: deps.target.kind, status: o.status });
+      bytesSynced.inc({ target: deps.target.kind }, o.sentBytes);
+    }
+    // One 429 fails every file of the batch, and each file's job pauses the queue again: count the answer, not the jobs.
+    if ([...byKey.values()].some((o) => o.status === 'failed' && o.error instanceof RateLimitedError)) {
+      rateLimitPauses.inc({ queue: QueueName.Sync, kind: 'rate-limited' });
+    }
     const outcomes = items.map((i) => byKey.get(i.key)!);
     await recordFileSyncs(deps.db, outcomes.flatMap((o, index) => {
       const item = items[index]!;

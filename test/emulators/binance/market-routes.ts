@@ -84,6 +84,7 @@ function exchangeInfo(ctx: MarketContext, q: URLSearchParams): Reply {
       chosen = chosen.filter((s) => s.status === status);
     }
   }
+  if (ctx.control.takeFault(ctx.target, [BinanceFault.EmptyList])) chosen = [];
   const s = ctx.settings;
   return jsonReply(exchangeInfoJson({
     now: ctx.now, weightLimit: s.weightLimit, windowMs: s.windowMs, symbols: chosen, showPermissionSets: show !== 'false',
@@ -111,6 +112,7 @@ function ticker(ctx: MarketContext, q: URLSearchParams): Reply {
     chosen = many.value;
   }
   if (status !== null) chosen = chosen.filter((s) => s.status === status);
+  if (ctx.control.takeFault(ctx.target, [BinanceFault.EmptyList])) chosen = [];
   return jsonReply(chosen.map((info) => ticker24hr(info, ctx.now, type)));
 }
 
@@ -157,7 +159,28 @@ function klinesRoute(ctx: MarketContext, q: URLSearchParams): Reply {
     rows = [...rows];
     rows[i] = [r[0], r[1], r[3], r[2], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]; // high and low swapped
   }
+  const malformed = rows.length > 0 ? control.takeFault(ctx.target, [BinanceFault.MalformedKline]) : undefined;
+  if (malformed) {
+    const i = Math.floor(rows.length / 2);
+    const answer: unknown[] = [...rows];
+    answer[i] = malformedKline(rows[i]!, malformed.params?.['shape']);
+    return jsonReply(answer);
+  }
   return jsonReply(rows);
+}
+
+/** One kline broken the way the `malformed-kline` fault's `params.shape` says (see settings.ts). */
+function malformedKline(row: KlineRow, shape: unknown): unknown {
+  switch (shape) {
+    case 'short':
+      return row.slice(0, 4);
+    case 'text':
+      return [row[0], 'n/a', 'n/a', 'n/a', 'n/a', ...row.slice(5)];
+    case 'time-text':
+      return ['yesterday', ...row.slice(1)];
+    default:
+      return null;
+  }
 }
 
 /** The endpoints emulated, by path (all GET). Weights live in request-weights.ts. */

@@ -4,7 +4,7 @@ import {
   duplicateParameter, gatewayError, ipBanned, maintenancePage, notFound, tooMuchWeight, unreadParameters,
 } from './errors.js';
 import { MARKET_ROUTES, type MarketRoute } from './market-routes.js';
-import { resetReply, withHeaders, type Reply } from './reply.js';
+import { jsonReply, resetReply, withHeaders, type Reply } from './reply.js';
 import { requestWeight, usedWeightHeader } from './request-weights.js';
 import { BinanceCounter, BinanceFault, exchangeNow, type BinanceSettings } from './settings.js';
 import { universe, type SymbolInfo } from './universe.js';
@@ -12,7 +12,8 @@ import type { Verdict, WeightLimiter, WeightRules } from './weight-limiter.js';
 
 /**
  * The checks every request passes, in order: the route; faults between client and exchange (reset, gateway error,
- * HTML page); the weight limiter (429/418); parameters Binance does not read; the route's own validation and answer.
+ * HTML page); the weight limiter (429/418); parameters Binance does not read; a wrong-shape fault; the route's own
+ * validation and answer.
  * Every answer from the exchange itself carries the used-weight headers.
  */
 
@@ -88,6 +89,7 @@ export function answer(state: BinanceState, req: EmulatorRequest): Reply {
 
   const problem = parameterProblem(route, req.query);
   if (problem) return withHeaders(problem, headers);
+  if (control.takeFault(target, [BinanceFault.WrongShape])) return withHeaders(jsonReply({ unexpected: true }), headers);
   const listed = universe(s);
   const symbols = new Map<string, SymbolInfo>(listed.map((i) => [i.symbol, i]));
   const reply = route.handle({ settings: s, now: exchangeNow(s), symbols, control, target }, req.query);

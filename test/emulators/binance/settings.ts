@@ -105,6 +105,12 @@ export function assertValidSettings(s: BinanceSettings): void {
  *  - `html`: 200 with an HTML maintenance page instead of JSON.
  *  - `invalid-candle`: one kline of the answer (the middle one) has high and low swapped, so high < low.
  *  - `empty-page`: klines answers `[]`.
+ *  - `malformed-kline`: one kline of the answer (the middle one) has the wrong shape, by `params.shape`: `null` (the
+ *    row is null; the default), `short` (four fields instead of twelve), `text` (prices are words, not decimals) or
+ *    `time-text` (the open time is a word).
+ *  - `empty-list`: exchangeInfo lists no symbols (its rate limits stay) and the ticker list is `[]`.
+ *  - `wrong-shape`: any endpoint answers 200 with a JSON object of no shape Binance uses, `{"unexpected": true}`.
+ *    Charged like the answer it replaces.
  */
 export const BinanceFault = {
   RateLimit: 'rate-limit',
@@ -114,6 +120,9 @@ export const BinanceFault = {
   Html: 'html',
   InvalidCandle: 'invalid-candle',
   EmptyPage: 'empty-page',
+  MalformedKline: 'malformed-kline',
+  EmptyList: 'empty-list',
+  WrongShape: 'wrong-shape',
 } as const;
 export type BinanceFault = (typeof BinanceFault)[keyof typeof BinanceFault];
 

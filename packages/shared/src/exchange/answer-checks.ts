@@ -19,20 +19,21 @@ import { redactText } from '../logger.js';
  *    bytes, and a person has to look (an API change, a base URL pointing at something else).
  */
 
-/** The start of an answer, for error messages: enough to recognise it, never a whole page. */
-export function answerSnippet(body: unknown, max = 120): string {
+/** The start of an answer's text, for error messages: enough to recognise it, never a whole page; one line, redacted. */
+export function answerSnippet(text: string, max = 120): string {
+  const line = redactText(text.replace(/\s+/g, ' ').trim());
+  return line.length > max ? `${line.slice(0, max)}…` : line;
+}
+
+/** A parsed JSON value as it was sent (strings quoted), shortened like answerSnippet. */
+export function jsonSnippet(value: unknown, max = 120): string {
   let text: string;
-  if (typeof body === 'string') {
-    text = body;
-  } else {
-    try {
-      text = JSON.stringify(body) ?? String(body);
-    } catch {
-      text = String(body);
-    }
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
   }
-  text = redactText(text.replace(/\s+/g, ' ').trim());
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  return answerSnippet(text, max);
 }
 
 function pathOf(url: string): string {
@@ -98,21 +99,27 @@ export function answerShapeError(
   const expected = check?.(answer.json);
   if (!expected) return undefined;
   return new PermanentError(
-    `${exchangeId} ${request.method} ${path} answered JSON of the wrong shape: expected ${expected}, got ${answerSnippet(answer.json)}`);
+    `${exchangeId} ${request.method} ${path} answered JSON of the wrong shape: expected ${expected}, got ${jsonSnippet(answer.json)}`);
 }
 
 const OHLCV_FIELDS = ['open time', 'open', 'high', 'low', 'close', 'volume'] as const;
+/** How an OHLCV row is described in errors. */
+export const OHLCV_ROW = `[${OHLCV_FIELDS.join(', ')}]`;
 
 /**
  * What is wrong with one OHLCV row as ccxt parsed it (ccxt leaves a field it cannot read undefined), or undefined
  * when it has an integer open time and five finite numbers.
  */
 export function ohlcvRowProblem(row: unknown): string | undefined {
-  if (!Array.isArray(row) || row.length < OHLCV_FIELDS.length) return 'expected [open time, open, high, low, close, volume]';
+  if (!Array.isArray(row) || row.length < OHLCV_FIELDS.length) return `expected ${OHLCV_ROW}`;
   for (let i = 0; i < OHLCV_FIELDS.length; i++) {
     const v: unknown = row[i];
     const ok = i === 0 ? Number.isSafeInteger(v) : typeof v === 'number' && Number.isFinite(v);
-    if (!ok) return `its ${OHLCV_FIELDS[i]} is ${v === undefined ? 'missing or not a number' : `${JSON.stringify(v)}, not a number`}`;
+    if (ok) continue;
+    const field = `its ${OHLCV_FIELDS[i]}`;
+    if (v === undefined || v === null) return `${field} is missing or not a number`;
+    if (typeof v !== 'number') return `${field} is ${jsonSnippet(v, 40)}, not a number`;
+    return `${field} is ${v}, not ${i === 0 ? 'whole epoch milliseconds' : 'a finite number'}`;
   }
   return undefined;
 }
@@ -120,6 +127,6 @@ export function ohlcvRowProblem(row: unknown): string | undefined {
 /** A kline the exchange sent that ferry cannot read; `fetchPage` adds which coin and page it was. */
 export class MalformedKlineError extends DataValidationError {
   constructor(raw: unknown, problem: string) {
-    super(`a kline is ${answerSnippet(raw === undefined ? 'missing' : raw)}: ${problem}`);
+    super(`a kline is ${raw === undefined ? 'missing' : jsonSnippet(raw)}: ${problem}`);
   }
 }

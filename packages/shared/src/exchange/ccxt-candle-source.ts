@@ -1,10 +1,11 @@
 import type { Exchange } from 'ccxt';
 import type { Candle, CandleSeries } from '../candle.js';
-import { BannedError, RateLimitedError, TransientError } from '../errors.js';
+import { BannedError, DataValidationError, PermanentError, RateLimitedError, TransientError } from '../errors.js';
 import type { Range } from '../candles/plan.js';
 import { budgetFromDeclaredLimits, usedWeightHeaderName, type DeclaredRateLimit } from '../rate-limit/declared-limits.js';
 import type { BudgetLimits, WeightBudget } from '../rate-limit/weight-budget.js';
 import { timeframeMs } from '../timeframes.js';
+import { answerShapeError, MalformedKlineError, nonJsonAnswerError, OHLCV_ROW, ohlcvRowProblem } from './answer-checks.js';
 import { classifyCcxtError } from './classify-ccxt-error.js';
 import type { MarketSummary } from './top-symbols.js';
 
@@ -15,7 +16,11 @@ export interface CandleSource {
   readonly pageLimit: number;
   /** The exchange's clock, which decides which candles are closed. */
   now(): Promise<number>;
-  /** Candles from page.start, ascending; may include candles past page.end (the caller keeps only the page). */
+  /**
+   * Candles from page.start, ascending; may include candles past page.end (the caller keeps only the page). An answer
+   * without a candle in the page is believed (the caller records the page as the exchange's hole) only when the
+   * exchange showed it has nothing there; otherwise it is an error.
+   */
   fetchPage(series: CandleSeries, page: Range): Promise<Candle[]>;
 }
 
@@ -65,7 +70,9 @@ export class CcxtCandleSource implements CandleSource {
   readonly exchangeId: string;
   readonly pageLimit: number;
   private readonly weightPerCost: number;
-  private markets: Promise<unknown> | undefined;
+  private markets: Promise<void> | undefined;
+  /** ccxt keeps a failed or empty market load as its answer for good; after one, markets are loaded with reload. */
+  private reloadMarkets = false;
   private clock: { offsetMs: number; measuredAt: number } | undefined;
 
   constructor(readonly exchange: Exchange, private readonly options: CcxtSourceOptions) {
@@ -102,14 +109,38 @@ export class CcxtCandleSource implements CandleSource {
           (wait !== undefined ? `, retry after ${Math.round(wait / 1000)} s` : '');
         throw code === 418 ? new BannedError(text, wait) : new RateLimitedError(text, wait);
       }
-      return original(code, reason, url, method, headers, body, response, reqHeaders, reqBody);
+      const handled = original(code, reason, url, method, headers, body, response, reqHeaders, reqBody);
+      const unreadable = nonJsonAnswerError(exchange.id, { method, url }, { status: code, headers, body, json: response }) ??
+        answerShapeError(exchange.id, { method, url }, { status: code, json: response });
+      if (unreadable) throw unreadable;
+      return handled;
+    };
+    // ccxt drops a row whose open time it cannot read and leaves other unreadable fields undefined; refuse the row
+    // (and with it the page) instead. fetchPage names the coin and the page.
+    const parseOHLCV = exchange.parseOHLCV.bind(exchange);
+    exchange.parseOHLCV = (raw, market) => {
+      if (raw === null || typeof raw !== 'object') throw new MalformedKlineError(raw, `expected ${OHLCV_ROW}`);
+      const row = parseOHLCV(raw, market);
+      const problem = ohlcvRowProblem(row);
+      if (problem) throw new MalformedKlineError(raw, problem);
+      return row;
     };
   }
 
-  /** Loads markets once per process (Binance: exchangeInfo, weight 20), and adopts the declared weight limit. */
+  /**
+   * Loads markets once per process (Binance: exchangeInfo, weight 20). A failed load is tried again by the next call,
+   * and an empty market list is an error (transient: an exchange lists no markets only while something is wrong),
+   * not a cached answer that would make every symbol "unknown" for the life of the process.
+   */
   async loadMarkets(): Promise<void> {
-    this.markets ??= this.exchange.loadMarkets().catch((err: unknown) => {
+    this.markets ??= (async () => {
+      const markets = await this.exchange.loadMarkets(this.reloadMarkets);
+      if (Object.keys(markets ?? {}).length === 0) {
+        throw new TransientError(`${this.exchangeId} loadMarkets: the exchange listed no markets; trying again later`);
+      }
+    })().catch((err: unknown) => {
       this.markets = undefined;
+      this.reloadMarkets = true;
       throw classifyCcxtError(err, `${this.exchangeId} loadMarkets`);
     });
     await this.markets;
@@ -125,7 +156,9 @@ export class CcxtCandleSource implements CandleSource {
       // ccxt's loadMarkets does not keep exchangeInfo.rateLimits, so ask once (weight 20) with a filter that keeps
       // the answer small.
       const api = this.exchange as unknown as { publicGetExchangeInfo(p: object): Promise<{ rateLimits?: DeclaredRateLimit[] }> };
-      declared = (await this.call('exchangeInfo', () => api.publicGetExchangeInfo({ symbol: 'BTCUSDT' }))).rateLimits;
+      const rateLimits: unknown = (await this.call('exchangeInfo', () => api.publicGetExchangeInfo({ symbol: 'BTCUSDT' }))).rateLimits;
+      // Only well-formed declarations count; anything else leaves ccxt's pace in charge.
+      declared = Array.isArray(rateLimits) ? rateLimits.filter(isDeclaredRateLimit) : [];
     }
     return budgetFromDeclaredLimits(declared ?? [], this.options.headroom) ??
       CcxtCandleSource.bootstrapLimits(this.exchange, this.options.headroom);
@@ -146,10 +179,22 @@ export class CcxtCandleSource implements CandleSource {
     await this.loadMarkets();
     const step = timeframeMs(series.timeframe);
     const limit = Math.min(this.pageLimit, Math.ceil((page.end - page.start) / step));
-    const rows = await this.call(`fetchOHLCV ${series.symbol} ${series.timeframe}`, () =>
-      this.exchange.fetchOHLCV(series.symbol, series.timeframe, page.start, limit, { until: page.end - 1 }));
-    if (!Array.isArray(rows)) {
-      throw new TransientError(`${this.exchangeId} ${series.symbol} ${series.timeframe}: OHLCV answer is not a list`);
+    const what = `${this.exchangeId} ${series.symbol} ${series.timeframe} candles from ${new Date(page.start).toISOString()}`;
+    let rows: Awaited<ReturnType<Exchange['fetchOHLCV']>>;
+    try {
+      // No end time: for a page without candles the answer then shows where the exchange's candles resume, which is
+      // what tells a real hole (before a listing, an outage) from an answer that left candles out.
+      rows = await this.call(`fetchOHLCV ${series.symbol} ${series.timeframe}`, () =>
+        this.exchange.fetchOHLCV(series.symbol, series.timeframe, page.start, limit));
+    } catch (err) {
+      if (err instanceof MalformedKlineError) throw new DataValidationError(`${what}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    if (!Array.isArray(rows)) throw new PermanentError(`${what}: the OHLCV answer is not a list`);
+    if (rows.length === 0 && this.exchange.markets?.[series.symbol]?.active !== false) {
+      // A pair that is trading has at least its current, open candle after any page; nothing at all is not an answer.
+      throw new TransientError(`${what}: the exchange answered no candles at all from then on, although ` +
+        `${series.symbol} is trading; an incomplete answer, trying again later`);
     }
     return rows.map((r) => ({
       openTime: Number(r[0]), open: Number(r[1]), high: Number(r[2]), low: Number(r[3]), close: Number(r[4]),
@@ -172,11 +217,13 @@ export async function listMarketsAndVolumes(
 ): Promise<{ markets: MarketSummary[]; quoteVolumes: Map<string, number> }> {
   await source.loadMarkets();
   const exchange = source.exchange;
-  const markets: MarketSummary[] = Object.values(exchange.markets ?? {}).map((m) => {
-    const info = (m.info ?? {}) as { permissions?: unknown; permissionSets?: unknown };
-    const permissions = [info.permissions, info.permissionSets].flat(2).filter((p): p is string => typeof p === 'string');
-    return { symbol: m.symbol, base: m.base, quote: m.quote, spot: Boolean(m.spot), active: m.active !== false, permissions };
-  });
+  const markets: MarketSummary[] = Object.values(exchange.markets ?? {})
+    .filter((m) => typeof m?.symbol === 'string' && typeof m.base === 'string' && typeof m.quote === 'string')
+    .map((m) => {
+      const info = (m.info ?? {}) as { permissions?: unknown; permissionSets?: unknown };
+      const permissions = [info.permissions, info.permissionSets].flat(2).filter((p): p is string => typeof p === 'string');
+      return { symbol: m.symbol, base: m.base, quote: m.quote, spot: Boolean(m.spot), active: m.active !== false, permissions };
+    });
   let tickers: Awaited<ReturnType<Exchange['fetchTickers']>>;
   try {
     tickers = await exchange.fetchTickers();
@@ -184,8 +231,25 @@ export async function listMarketsAndVolumes(
     throw classifyCcxtError(err, `${exchange.id} fetchTickers`);
   }
   const quoteVolumes = new Map<string, number>();
-  for (const [symbol, t] of Object.entries(tickers)) {
-    if (typeof t.quoteVolume === 'number' && Number.isFinite(t.quoteVolume)) quoteVolumes.set(symbol, t.quoteVolume);
+  for (const [symbol, t] of Object.entries(tickers ?? {})) {
+    if (typeof t?.quoteVolume === 'number' && Number.isFinite(t.quoteVolume)) quoteVolumes.set(symbol, t.quoteVolume);
+  }
+  // Without volumes every coin ranks at 0: "the top N" would be an arbitrary N, or none at all. See answer-checks.ts
+  // for why an empty list is transient and unreadable volumes are not.
+  const count = Object.keys(tickers ?? {}).length;
+  if (count === 0) {
+    throw new TransientError(`${exchange.id} fetchTickers: the exchange answered no 24h tickers, so there is nothing to rank ` +
+      `its ${markets.length} markets by; trying again later`);
+  }
+  if (quoteVolumes.size === 0) {
+    throw new PermanentError(`${exchange.id} fetchTickers: none of the ${count} 24h tickers has a numeric quoteVolume ` +
+      '(expected the 24h quote volume of each pair)');
   }
   return { markets, quoteVolumes };
+}
+
+function isDeclaredRateLimit(value: unknown): value is DeclaredRateLimit {
+  const l = value as Partial<DeclaredRateLimit> | null;
+  return l !== null && typeof l === 'object' && typeof l.rateLimitType === 'string' && typeof l.interval === 'string' &&
+    Number.isSafeInteger(l.intervalNum) && l.intervalNum! > 0 && typeof l.limit === 'number' && Number.isFinite(l.limit);
 }

@@ -1,4 +1,6 @@
 import ccxt, { type Exchange } from 'ccxt';
+import { PermanentError } from '../errors.js';
+import { jsonSnippet } from './answer-checks.js';
 
 export interface CcxtExchangeOptions {
   /** A ccxt exchange id with fetchOHLCV, e.g. `binance`. */
@@ -52,12 +54,13 @@ function restrictToSpot(options: Record<string, unknown>): void {
 export function createCcxtExchange(options: CcxtExchangeOptions): Exchange {
   const id = options.exchangeId;
   const candidate = (ccxt as unknown as Record<string, unknown>)[id];
+  // Permanent: a job naming an exchange ccxt does not have fails once, with the (shortened) id, never retried.
   if (!ccxt.exchanges.includes(id) || typeof candidate !== 'function') {
-    throw new Error(`unknown exchange ${JSON.stringify(id)}: expected a ccxt exchange id such as binance`);
+    throw new PermanentError(`unknown exchange ${jsonSnippet(id, 60)}: expected a ccxt exchange id such as binance`);
   }
   const exchange = new (candidate as ExchangeClass)({ enableRateLimit: false, timeout: options.timeoutMs ?? 15_000 });
   if (!exchange.has['fetchOHLCV']) {
-    throw new Error(`exchange ${JSON.stringify(id)} has no fetchOHLCV in ccxt: ferry cannot collect candles from it`);
+    throw new PermanentError(`exchange ${JSON.stringify(id)} has no fetchOHLCV in ccxt: ferry cannot collect candles from it`);
   }
   restrictToSpot(exchange.options);
   if (options.baseUrl) {

@@ -2,7 +2,11 @@ import ccxt from 'ccxt';
 import {
   BannedError, FerryError, NetworkError, PermanentError, RateLimitedError, TransientError,
 } from '../errors.js';
-import { redactText } from '../logger.js';
+import { answerSnippet } from './answer-checks.js';
+
+/** Longest context and ccxt message kept in ferry's message (it is stored as a job's failed reason and in run_items). */
+const MAX_CONTEXT = 200;
+const MAX_DETAIL = 1_000;
 
 /** Binance's 418 body: "Way too much request weight used; IP banned until 1659146400000." */
 const BANNED_UNTIL = /banned until (\d{13})/i;
@@ -13,7 +17,8 @@ const BANNED_UNTIL = /banned until (\d{13})/i;
  */
 export function classifyCcxtError(err: unknown, context: string, nowMs: number = Date.now()): FerryError {
   if (err instanceof FerryError) return err;
-  const message = `${context}: ${redactText(err instanceof Error ? err.message : String(err))}`;
+  // ccxt quotes what it was given (a symbol, an answer's body); a huge one must not become a huge failed reason.
+  const message = `${answerSnippet(context, MAX_CONTEXT)}: ${answerSnippet(err instanceof Error ? err.message : String(err), MAX_DETAIL)}`;
   const options = { cause: err };
   if (err instanceof ccxt.DDoSProtection || err instanceof ccxt.RateLimitExceeded) {
     const banned = BANNED_UNTIL.exec(message);

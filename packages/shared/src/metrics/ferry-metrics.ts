@@ -17,7 +17,7 @@ export const candlesStored = new Counter({
 
 export const rateLimitPauses = new Counter({
   name: 'ferry_rate_limit_pauses_total',
-  help: 'Times a queue was paused because the exchange answered 429 (rate limited) or 418 (banned).',
+  help: 'Times a queue was paused because its source (the exchange, S3, Dropbox) answered 429 (rate limited) or 418 (banned).',
   labelNames: ['queue', 'kind'] as const,
   registers: [ferryRegistry],
 });

@@ -1,30 +1,37 @@
-import { NothingToCollectError, QueueName, queueCollection, runSummary } from '@ferry/shared';
+import { NothingToCollectError, QueueName, runSummary } from '@ferry/shared';
 import type { Queue } from 'bullmq';
-import { adminError, type AdminHandler } from './admin-http.js';
+import { errorAnswer } from '../http-answer.js';
+import type { AdminHandler } from './admin-http.js';
+import { queueCollectionIfIdle } from './queue-collection-if-idle.js';
 import { runInProgress } from './run-in-progress.js';
 import { parseTriggerBody } from './trigger-body.js';
 
 const STATUS_ENDPOINT = '/api/admin/collect/status';
 
-/** When the next scheduled collection fires, from the schedules queue's job schedulers; null when none. */
-export async function nextRunTime(queues: readonly Queue[]): Promise<string | null> {
+/**
+ * Whether the scheduler is paused, and when the next scheduled collection fires (from the schedules queue's job
+ * schedulers): null when none is scheduled or the scheduler is paused, since then nothing fires until it is resumed.
+ */
+export async function schedulerState(queues: readonly Queue[]): Promise<{ paused: boolean; nextRunTime: string | null }> {
   const schedules = queues.find((q) => q.name === QueueName.Schedules);
-  if (!schedules) return null;
+  if (!schedules) return { paused: false, nextRunTime: null };
+  if (await schedules.isPaused()) return { paused: true, nextRunTime: null };
   const next = (await schedules.getJobSchedulers()).map((s) => s.next).filter((n): n is number => typeof n === 'number');
-  return next.length > 0 ? new Date(Math.min(...next)).toISOString() : null;
+  return { paused: false, nextRunTime: next.length > 0 ? new Date(Math.min(...next)).toISOString() : null };
 }
 
 export const triggerCollection: AdminHandler = async (req, deps) => {
   const parsed = parseTriggerBody(req.body, deps.config);
   if (!parsed.ok) {
-    return adminError(400, parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; '), parsed.problems);
-  }
-  const running = await runInProgress(deps.db);
-  if (running) {
-    return adminError(409, `collection run ${running.id} is ${running.status}; wait for it to finish (${STATUS_ENDPOINT})`);
+    return errorAnswer(400, parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; '), parsed.problems);
   }
   try {
-    const queued = await queueCollection(parsed.request, deps);
+    const outcome = await queueCollectionIfIdle(parsed.request, deps);
+    if ('locked' in outcome) return errorAnswer(409, 'another collection is being queued right now; try again in a moment');
+    if ('busy' in outcome) {
+      return errorAnswer(409, `collection run ${outcome.busy.id} is ${outcome.busy.status}; wait for it to finish (${STATUS_ENDPOINT})`);
+    }
+    const { queued } = outcome;
     deps.logger.info({ runId: queued.runId, mode: parsed.request.mode, jobs: queued.jobs }, 'collection triggered');
     return {
       status: 202,
@@ -37,7 +44,7 @@ export const triggerCollection: AdminHandler = async (req, deps) => {
       },
     };
   } catch (err) {
-    if (err instanceof NothingToCollectError) return adminError(422, err.message);
+    if (err instanceof NothingToCollectError) return errorAnswer(422, err.message);
     throw err;
   }
 };
@@ -50,6 +57,7 @@ export const collectionStatus: AdminHandler = async (_req, deps) => {
   const latestId = latest.rows[0]?.id;
   const summary = latestId ? await runSummary(deps.db, latestId) : undefined;
   const since = running ? (running.started_at ?? running.created_at) : undefined;
+  const scheduler = await schedulerState(deps.queues);
   return {
     status: 200,
     body: {
@@ -59,7 +67,8 @@ export const collectionStatus: AdminHandler = async (_req, deps) => {
         : null,
       status: running ? running.status : (summary?.status ?? 'idle'),
       elapsed_seconds: since ? Math.max(0, Math.round((Date.now() - since.getTime()) / 1000)) : null,
-      next_run_time: await nextRunTime(deps.queues),
+      next_run_time: scheduler.nextRunTime,
+      scheduler_paused: scheduler.paused,
       last_results: summary
         ? {
             run_id: summary.run_id,

@@ -1,10 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { adminError, type AdminDeps, type AdminResponse } from './admin-http.js';
+import { errorAnswer, send } from '../http-answer.js';
+import type { AdminDeps } from './admin-http.js';
 import { ADMIN_ROUTES } from './routes.js';
-
-function send(res: Response, answer: AdminResponse): void {
-  res.status(answer.status).json(answer.body);
-}
 
 /** Mounts the route table on Express: the only place the admin API touches Express. */
 export function adminRouter(deps: AdminDeps): express.Router {
@@ -18,18 +15,18 @@ export function adminRouter(deps: AdminDeps): express.Router {
         send(res, await route.handler({ body, query: new URL(req.originalUrl, 'http://dashboard').searchParams }, deps));
       } catch (err) {
         deps.logger.error({ err, route: route.path }, 'admin API handler failed');
-        send(res, adminError(500, 'internal error; see the dashboard log'));
+        send(res, errorAnswer(500, 'internal error; see the dashboard log'));
       }
     });
   }
-  router.all('/api/admin/{*rest}', (_req: Request, res: Response) => send(res, adminError(404, 'no such admin API route')));
+  router.all('/api/admin/{*rest}', (_req: Request, res: Response) => send(res, errorAnswer(404, 'no such admin API route')));
   // express.json's errors (malformed JSON, too large) become the same error shape as the handlers'.
   router.use('/api/admin', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (err && typeof err === 'object' && 'status' in err && err.status === 400) {
-      return send(res, adminError(400, 'the body is not valid JSON', [{ field: '(body)', message: 'expected a JSON object' }]));
+      return send(res, errorAnswer(400, 'the body is not valid JSON', [{ field: '(body)', message: 'expected a JSON object' }]));
     }
     if (err && typeof err === 'object' && 'status' in err && err.status === 413) {
-      return send(res, adminError(400, 'the body is too large', [{ field: '(body)', message: 'expected at most 64 KiB' }]));
+      return send(res, errorAnswer(400, 'the body is too large', [{ field: '(body)', message: 'expected at most 64 KiB' }]));
     }
     next(err);
   });

@@ -1,15 +1,11 @@
 import { QueueName } from '@ferry/shared';
-import { adminError, type AdminHandler } from './admin-http.js';
-
-async function timed(check: () => Promise<unknown>): Promise<{ status: 'ok' | 'unreachable'; latency_ms: number }> {
-  const started = performance.now();
-  const ok = await check().then(() => true, () => false);
-  return { status: ok ? 'ok' : 'unreachable', latency_ms: Math.round(performance.now() - started) };
-}
+import { checkHealth } from '../health-checks.js';
+import { errorAnswer } from '../http-answer.js';
+import type { AdminDeps, AdminHandler } from './admin-http.js';
 
 export const systemInfo: AdminHandler = async (_req, deps) => {
-  const [redis, postgres] = await Promise.all([timed(() => deps.redis.ping()), timed(() => deps.db.query('SELECT 1'))]);
-  const queues = redis.status === 'ok'
+  const health = await checkHealth({ redis: deps.probeRedis, db: deps.db });
+  const queues = health.redis.status === 'ok'
     ? await Promise.all(deps.queues.map(async (q) => ({
         name: q.name,
         paused: await q.isPaused(),
@@ -23,25 +19,25 @@ export const systemInfo: AdminHandler = async (_req, deps) => {
       version: deps.version,
       queues,
       workers_online: queues.reduce((n, q) => n + q.workers, 0),
-      health: { redis, postgres },
+      health,
     },
   };
 };
 
-function schedulesQueue(deps: Parameters<AdminHandler>[1]) {
+function schedulesQueue(deps: AdminDeps) {
   return deps.queues.find((q) => q.name === QueueName.Schedules);
 }
 
 export const pauseScheduler: AdminHandler = async (_req, deps) => {
   const queue = schedulesQueue(deps);
-  if (!queue) return adminError(503, 'the schedules queue is not configured');
+  if (!queue) return errorAnswer(503, 'the schedules queue is not configured');
   await queue.pause();
   return { status: 200, body: { success: true, message: 'scheduled collections paused', paused: true } };
 };
 
 export const resumeScheduler: AdminHandler = async (_req, deps) => {
   const queue = schedulesQueue(deps);
-  if (!queue) return adminError(503, 'the schedules queue is not configured');
+  if (!queue) return errorAnswer(503, 'the schedules queue is not configured');
   await queue.resume();
   return { status: 200, body: { success: true, message: 'scheduled collections resumed', paused: false } };
 };

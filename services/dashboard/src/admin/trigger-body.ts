@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { COLLECTION_MODES, TIMEFRAME_NAMES, isTimeframe, type CollectRequest, type FerryConfig, type Timeframe } from '@ferry/shared';
-import type { FieldProblem } from './admin-http.js';
+import {
+  COLLECT_DEFAULTS, COLLECTION_MODES, TIMEFRAME_NAMES, isTimeframe, type CollectRequest, type FerryConfig, type Timeframe,
+} from '@ferry/shared';
+import type { FieldProblem } from '../http-answer.js';
 
 const isoDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && Number.isFinite(Date.parse(v)), {
   message: 'expected an ISO date such as 2024-01-31 or 2024-01-31T12:00:00Z',
@@ -20,16 +22,16 @@ const triggerBody = z.object({
   timeframe: z.string().refine(isTimeframe, { message: `expected one of ${TIMEFRAME_NAMES.join(', ')}` }).optional(),
 }).strict();
 
-/** What a trigger asks for when it does not say: the same as `ferry collect` without options. */
-export const TRIGGER_DEFAULTS = { top: 250, minVolume: 1_000_000, days: 1095, timeframe: '1d' as Timeframe };
-
 export type TriggerParse = { ok: true; request: CollectRequest } | { ok: false; problems: FieldProblem[] };
 
 function toMs(date: string): number {
   return Date.parse(date.length === 10 ? `${date}T00:00:00Z` : date);
 }
 
-/** Validates a trigger body; every problem names the field and the reason. Pure. */
+/**
+ * Validates a trigger body; every problem names the field and the reason. What it does not say is what `ferry collect`
+ * without options asks for (COLLECT_DEFAULTS). Pure.
+ */
 export function parseTriggerBody(body: unknown, config: FerryConfig): TriggerParse {
   const parsed = triggerBody.safeParse(body ?? {});
   if (!parsed.success) {
@@ -50,10 +52,10 @@ export function parseTriggerBody(body: unknown, config: FerryConfig): TriggerPar
     request: {
       exchange: config.exchange.id,
       exchangeUrl: undefined,
-      top: b.top ?? TRIGGER_DEFAULTS.top,
-      minVolume: TRIGGER_DEFAULTS.minVolume,
-      days: TRIGGER_DEFAULTS.days,
-      timeframes: [(b.timeframe ?? TRIGGER_DEFAULTS.timeframe) as Timeframe],
+      top: b.top ?? COLLECT_DEFAULTS.top,
+      minVolume: COLLECT_DEFAULTS.minVolume,
+      days: COLLECT_DEFAULTS.days,
+      timeframes: b.timeframe ? [b.timeframe as Timeframe] : [...COLLECT_DEFAULTS.timeframes],
       symbols: b.symbols ? [...new Set(b.symbols)] : undefined,
       mode: b.mode,
       startMs,

@@ -1,10 +1,10 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  ferryWorkerOptions, JobName, logWorkerEvents, NothingToCollectError, parsePayload, QueueName, queueCollection,
+  ferryWorkerOptions, JobName, logWorkerEvents, NothingToCollectError, parsePayload, QueueName,
   type FerryConfig, type Logger, type Pool,
 } from '@ferry/shared';
-import { runInProgress } from '../admin/run-in-progress.js';
+import { queueCollectionIfIdle } from '../admin/queue-collection-if-idle.js';
 import { parseTriggerBody } from '../admin/trigger-body.js';
 
 export interface ScheduledCollectionResult {
@@ -22,15 +22,19 @@ export function startScheduleWorker(deps: { config: FerryConfig; db: Pool; redis
   const processJob = async (job: Job): Promise<ScheduledCollectionResult> => {
     if (job.name !== JobName.ScheduledCollection) throw new UnrecoverableError(`unknown job ${job.name} on ${QueueName.Schedules}`);
     const { mode } = parsePayload(JobName.ScheduledCollection, job.data);
-    const running = await runInProgress(deps.db);
-    if (running) {
-      logger.info({ runId: running.id, mode }, 'scheduled collection skipped: a run is in progress');
-      return { skipped: `run ${running.id} is ${running.status}` };
-    }
     const parsed = parseTriggerBody({ mode }, config);
     if (!parsed.ok) throw new UnrecoverableError(parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; '));
     try {
-      const queued = await queueCollection(parsed.request, deps);
+      const outcome = await queueCollectionIfIdle(parsed.request, deps);
+      if ('locked' in outcome) {
+        logger.info({ mode }, 'scheduled collection skipped: a collection is being queued right now');
+        return { skipped: 'a collection was being queued' };
+      }
+      if ('busy' in outcome) {
+        logger.info({ runId: outcome.busy.id, mode }, 'scheduled collection skipped: a run is in progress');
+        return { skipped: `run ${outcome.busy.id} is ${outcome.busy.status}` };
+      }
+      const { queued } = outcome;
       logger.info({ runId: queued.runId, mode, jobs: queued.jobs }, 'scheduled collection queued');
       return { runId: queued.runId, jobs: queued.jobs };
     } catch (err) {

@@ -110,7 +110,7 @@ async function waitForPreload(db: Pool, queue: Queue, runId: string, skipped: nu
           state === 'failed' ? parent!.failedReason : state === 'unknown' ? 'the finishing job is gone from Redis' : undefined);
       }
     }
-    await sleep(500);
+    await sleep(200);
   }
 }
 

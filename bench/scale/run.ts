@@ -1,0 +1,225 @@
+/**
+ * Horizontal scale: the same crypto collection with 1 download-worker process and with 4, started the way
+ * `npm run scale` starts them (scripts/worker-processes.ts), against one Redis and one PostgreSQL, in the same run.
+ *
+ *   npx tsx --conditions=ferry-source bench/scale/run.ts [--coins 250] [--days 60] [--timeframe 1d] [--latency-ms 100]
+ *                                                        [--concurrency 2] [--processes 4] [--budget-limit 300]
+ *                                                        [--quick] [--built] [--profile DIR]
+ *
+ * latency: the Binance emulator answers after --latency-ms, and its weight limit is set so high that the shared budget
+ *   never waits: each process has --concurrency requests in flight, so 1 process is bound by latency and 4 should be
+ *   close to 4x faster. Target: >= 3x. The concurrency is low on purpose: on the bench machine (2 cores, shared) the
+ *   4-process run must stay latency-bound, not CPU-bound, or it would measure the cores rather than the processes.
+ *   With 100 ms and 2 in flight per process, 4 processes ask for at most 80 requests/s; every figure comes with the
+ *   CPU the workers and PostgreSQL used, which says how far from CPU-bound the run was.
+ * budget: the same 4 processes under a tight limit (--budget-limit weight per 10 s window), so that the shared weight
+ *   budget in Redis is what paces them: the emulator's highest weight in any window must stay within its limit, with
+ *   no 429 and no 418.
+ *
+ * Jobs are 1 page each (--days of --timeframe candles): requests, not candle volume, are what this measures. The
+ * emulator runs in this process; the workers are children, and their peak RSS (VmHWM) and CPU time are reported.
+ * Needs Redis and PostgreSQL as the tests do (TEST_REDIS_URL, TEST_DATABASE_URL).
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createQueue, createRedis, QueueName, runSummary } from '@ferry/shared';
+import { main, type CliIo } from '../../services/producer/src/program.js';
+import { startWorkerProcesses } from '../../scripts/worker-processes.js';
+import { BinanceCounter, startBinanceEmulator, type BinanceSettings } from '../../test/emulators/binance/index.js';
+import { createTestDatabase } from '../../test/support/database.js';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
+import { waitFor } from '../../test/support/wait.js';
+import { mib, readProcessStats, sampleProcesses, type ProcessStats } from '../common/process-stats.js';
+import { count, median, reportRows, type BenchRow } from '../common/report.js';
+
+const { values } = parseArgs({
+  options: {
+    coins: { type: 'string', default: '250' },
+    days: { type: 'string', default: '60' },
+    timeframe: { type: 'string', default: '1d' },
+    'latency-ms': { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '2' },
+    processes: { type: 'string', default: '4' },
+    'budget-limit': { type: 'string', default: '300' },
+    /** Writes each worker's CPU profile (.cpuprofile, for Chrome DevTools) into this folder. */
+    profile: { type: 'string' },
+    /** Runs services/download-worker/dist/main.js (as the image does) instead of the sources through tsx. */
+    built: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const coins = Number(values.coins);
+const processes = Number(values.processes);
+const concurrency = Number(values.concurrency);
+const latencyMs = Number(values['latency-ms']);
+const budgetLimit = Number(values['budget-limit']);
+
+interface Run {
+  processes: number;
+  wallSeconds: number;
+  /** Jobs (coin x timeframe) in the run, and how many completed. */
+  jobs: number;
+  complete: number;
+  candles: number;
+  workers: ProcessStats[];
+  /** CPU the workers used while the collection ran (their start-up excluded). */
+  workerCpuSeconds: number;
+  /** CPU this process (emulator, CLI, polling) used meanwhile. */
+  benchCpuSeconds: number;
+  /** Median time from a job's start to its end on a worker (BullMQ's processedOn to finishedOn). */
+  medianJobMs: number;
+  /** From `ferry collect` starting to the first job starting (listing the top coins, queueing the jobs). */
+  firstJobAfterMs: number;
+  /** From the last job finishing to the run being seen complete. */
+  tailMs: number;
+  requests: number;
+  maxWindowWeight: number;
+  weightLimit: number;
+  status429: number;
+  status418: number;
+}
+
+async function collectWith(workerCount: number, emulatorSettings: Partial<BinanceSettings>): Promise<Run> {
+  const emulator = await startBinanceEmulator({ settings: { coinCount: 300, latencyMs, ...emulatorSettings } });
+  const db = await createTestDatabase();
+  const prefix = uniquePrefix('bench-scale');
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-bench-scale-'));
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, EXCHANGE_URL: emulator.url, DATA_DIR: dataDir,
+    DOWNLOAD_CONCURRENCY: String(concurrency), LOG_LEVEL: 'warn', LOG_FORMAT: 'json', METRICS_PORT: '0',
+  };
+  let output = '';
+  const fleet = startWorkerProcesses(
+    { counts: { 'download-worker': workerCount, 'sync-worker': 0, dashboard: 0 }, entry: values.built ? 'built' : 'source' },
+    {
+      env,
+      onLine: (p, line) => (output += `${p.name} | ${line}\n`),
+      nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [],
+    },
+  );
+  const redis = createRedis(TEST_REDIS_URL, 'queue');
+  const queue = createQueue(QueueName.Candles, redis, prefix);
+  const sampler = sampleProcesses(fleet.processes.map((p) => p.pid));
+  try {
+    // The clock starts once every process is connected and waiting for jobs (start-up is not what is measured).
+    await waitFor(async () => (await queue.getWorkersCount()) >= workerCount || fleet.running().length < workerCount,
+      { timeoutMs: 120_000, intervalMs: 100, what: `${workerCount} worker process(es) to connect` });
+    if (fleet.running().length < workerCount) throw new Error(`a worker process exited at start:\n${output.slice(-3000)}`);
+    const cpuAtStart = fleet.processes.map((p) => readProcessStats(p.pid)?.cpuSeconds ?? 0);
+    const benchCpuAtStart = process.cpuUsage();
+    let out = '';
+    const io: CliIo = { stdout: (t) => (out += t), stderr: () => undefined, isTty: false, env };
+    const startedAt = Date.now();
+    const started = performance.now();
+    const code = await main(['collect', '--top', String(coins), '--min-volume', '0', '--days', values.days!,
+      '--timeframe', values.timeframe!, '--json'], io);
+    if (code !== 0) throw new Error(`collect failed (${code}): ${out}`);
+    const { run_id: runId } = JSON.parse(out) as { run_id: string };
+    await waitFor(async () => (await runSummary(db.pool, runId))?.pending === 0,
+      { timeoutMs: 600_000, intervalMs: 50, what: 'the collection to finish' });
+    const wallSeconds = (performance.now() - started) / 1000;
+    const benchCpu = process.cpuUsage(benchCpuAtStart);
+    sampler.sample();
+    const workers = sampler.stop();
+    const s = (await runSummary(db.pool, runId))!;
+    const c = emulator.control;
+    const done = await queue.getCompleted(0, -1);
+    const jobMs = done.map((j) => (j.finishedOn ?? 0) - (j.processedOn ?? 0));
+    return {
+      processes: workerCount,
+      wallSeconds,
+      jobs: s.total,
+      complete: s.complete,
+      candles: s.total_records,
+      workers,
+      workerCpuSeconds: workers.reduce((sum, w, i) => sum + w.cpuSeconds - cpuAtStart[i]!, 0),
+      benchCpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
+      medianJobMs: median(jobMs),
+      firstJobAfterMs: Math.min(...done.map((j) => j.processedOn ?? Infinity)) - startedAt,
+      tailMs: startedAt + wallSeconds * 1000 - Math.max(...done.map((j) => j.finishedOn ?? 0)),
+      requests: c.counter('requests'),
+      maxWindowWeight: c.counter(BinanceCounter.maxWindowWeight),
+      weightLimit: c.settings.weightLimit,
+      status429: c.counter(BinanceCounter.status(429)),
+      status418: c.counter(BinanceCounter.status(418)),
+    };
+  } finally {
+    sampler.stop();
+    fleet.signal('SIGTERM');
+    const exits = await fleet.exited;
+    const bad = exits.filter((e) => e.code !== 0);
+    if (bad.length > 0) console.error(`worker exits: ${JSON.stringify(bad)}\n${output.slice(-3000)}`);
+    await queue.close();
+    redis.disconnect();
+    await emulator.close();
+    await deleteKeys(prefix);
+    await db.drop();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function describe(run: Run): string {
+  const cores = (run.workerCpuSeconds + run.benchCpuSeconds) / run.wallSeconds;
+  return `${run.processes} process(es): ${run.wallSeconds.toFixed(2)} s, ${run.complete}/${run.jobs} jobs complete, ` +
+    `${count(run.requests)} requests, ${count(run.requests / run.wallSeconds)} req/s, median job ${run.medianJobMs.toFixed(0)} ms, ` +
+    `first job after ${run.firstJobAfterMs} ms, last one ${run.tailMs.toFixed(0)} ms before the end; ` +
+    `CPU ${cores.toFixed(2)} cores busy ` +
+    `(workers ${run.workerCpuSeconds.toFixed(1)} s, emulator+CLI ${run.benchCpuSeconds.toFixed(1)} s; PostgreSQL and Redis not counted)`;
+}
+
+// A limit no run gets near: latency, not the budget, is the bound.
+const unlimited: Partial<BinanceSettings> = { weightLimit: 1_000_000, windowMs: 60_000 };
+const runs: Run[] = [];
+// Same run, alternated (1, N, N, 1), so that other load on the machine falls on both alike; twice unless quick.
+const order = values.quick ? [1, processes, processes, 1] : [1, processes, processes, 1, 1, processes, processes, 1];
+for (const n of order) {
+  const run = await collectWith(n, unlimited);
+  runs.push(run);
+  console.log(describe(run));
+}
+const budgetRun = await collectWith(processes, { weightLimit: budgetLimit, windowMs: 10_000 });
+console.log(`budget: ${describe(budgetRun)}; max weight in a window ${budgetRun.maxWindowWeight} of ${budgetRun.weightLimit}, ` +
+  `429: ${budgetRun.status429}, 418: ${budgetRun.status418}`);
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const one = runs.filter((r) => r.processes === 1);
+const many = runs.filter((r) => r.processes === processes);
+const oneSeconds = mean(one.map((r) => r.wallSeconds));
+const manySeconds = mean(many.map((r) => r.wallSeconds));
+const speedup = oneSeconds / manySeconds;
+const workload = `${coins} coins x ${values.days} days of ${values.timeframe} (1 request a job), ${latencyMs} ms latency, ` +
+  `concurrency ${concurrency} per process`;
+const jobs = coins * values.timeframe!.split(',').length;
+const allComplete = [...runs, budgetRun].every((r) => r.complete === r.jobs && r.jobs === jobs);
+const cpu = (rs: Run[]) => mean(rs.map((r) => (r.workerCpuSeconds + r.benchCpuSeconds) / r.wallSeconds)).toFixed(2);
+const rssOf = (rs: Run[]) => rs.flatMap((r) => r.workers.map((w) => w.peakRssBytes));
+const budgetOk = budgetRun.maxWindowWeight <= budgetRun.weightLimit && budgetRun.status429 === 0 && budgetRun.status418 === 0;
+const rows: BenchRow[] = [
+  {
+    bench: 'scale',
+    measure: `wall time, ${workload}, mean of ${one.length} alternated runs each`,
+    result: `${manySeconds.toFixed(2)} s with ${processes} processes (CPU ${cpu(many)} cores busy)`,
+    baseline: `${oneSeconds.toFixed(2)} s with 1 process (CPU ${cpu(one)} cores busy)`,
+    ratio: speedup,
+    target: '>= 3',
+    met: speedup >= 3 && allComplete,
+  },
+  {
+    bench: 'scale',
+    measure: `shared weight budget, ${processes} processes, ${coins} coins, emulator limit ${budgetLimit} weight / 10 s`,
+    result: `max weight in one window ${budgetRun.maxWindowWeight} of ${budgetRun.weightLimit}; 429: ${budgetRun.status429}, ` +
+      `418: ${budgetRun.status418}; ${budgetRun.complete}/${budgetRun.jobs} jobs complete in ${budgetRun.wallSeconds.toFixed(1)} s`,
+    target: 'max <= limit, no 429',
+    met: budgetOk && budgetRun.complete === jobs,
+  },
+  {
+    bench: 'scale',
+    measure: `peak RSS (VmHWM) per download-worker process, ${values.built ? 'compiled (dist/main.js)' : 'run from TypeScript via tsx'}`,
+    result: `${mib(Math.max(...rssOf(many)))} max with ${processes} processes (min ${mib(Math.min(...rssOf(many)))})`,
+    baseline: `${mib(Math.max(...rssOf(one)))} with 1 process`,
+  },
+];
+if (!allComplete) console.error(`not every run completed all ${jobs} jobs: see above`);
+reportRows(rows);
