@@ -127,9 +127,7 @@ describe('ferry CLI with malformed arguments and settings: a clear message, exit
     await nothingWritten();
   });
 
-  // Known defect (services/producer/src/collect-request.ts, like the admin API's trigger-body.ts): Date.parse rolls
-  // 2024-02-30 over to March 1, so a day that does not exist is accepted. Turn into `it` once fixed.
-  it.fails('collect: a --start that does not exist (2024-02-30) is a usage error', async () => {
+  it('collect: a --start that does not exist (2024-02-30) is a usage error', async () => {
     let stderr = '';
     const io: CliIo = { stdout: () => undefined, stderr: (t) => (stderr += t), isTty: false, env };
     try {

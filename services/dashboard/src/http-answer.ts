@@ -18,6 +18,8 @@ const ERROR_CODES = {
   403: 'forbidden',
   404: 'not_found',
   409: 'conflict',
+  413: 'too_large',
+  415: 'unsupported_media_type',
   422: 'unprocessable',
   500: 'internal',
   503: 'unavailable',

@@ -1,6 +1,8 @@
 import ccxt from 'ccxt';
 import { z } from 'zod';
-import { COLLECTION_MODES, isTimeframe, TIMEFRAME_NAMES, type CollectRequest, type Timeframe } from '@ferry/shared';
+import {
+  COLLECTION_MODES, isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type CollectRequest, type Timeframe,
+} from '@ferry/shared';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -9,9 +11,6 @@ export class UsageError extends Error {
   }
 }
 
-const isoDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && Number.isFinite(Date.parse(v)), {
-  message: 'expected an ISO date such as 2024-01-31 or 2024-01-31T12:00:00Z',
-});
 
 const intIn = (min: number, max: number) =>
   z.string().regex(/^\d+$/, `expected a whole number from ${min} to ${max}`).transform(Number)
@@ -26,8 +25,8 @@ const raw = z.object({
   timeframe: z.string(),
   symbols: z.string().optional(),
   mode: z.enum(COLLECTION_MODES, { message: `expected one of ${COLLECTION_MODES.join(', ')}` }),
-  start: isoDate.optional(),
-  end: isoDate.optional(),
+  start: isoDateString.optional(),
+  end: isoDateString.optional(),
 });
 
 export type RawCollectOptions = z.input<typeof raw>;
@@ -71,8 +70,8 @@ export function parseCollectRequest(options: RawCollectOptions): CollectRequest 
   if (o.exchangeUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(o.exchangeUrl)) {
     problems.push(`--exchange-url ${JSON.stringify(o.exchangeUrl)}: expected an http(s) URL`);
   }
-  const startMs = o.start === undefined ? undefined : Date.parse(o.start.length === 10 ? `${o.start}T00:00:00Z` : o.start);
-  const endMs = o.end === undefined ? undefined : Date.parse(o.end.length === 10 ? `${o.end}T00:00:00Z` : o.end);
+  const startMs = o.start === undefined ? undefined : parseIsoDate(o.start);
+  const endMs = o.end === undefined ? undefined : parseIsoDate(o.end);
   if (startMs !== undefined && endMs !== undefined && endMs <= startMs) {
     problems.push(`--end ${JSON.stringify(o.end)}: expected a date after --start ${JSON.stringify(o.start)}`);
   }

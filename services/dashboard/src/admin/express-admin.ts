@@ -25,6 +25,9 @@ export function adminRouter(deps: AdminDeps): express.Router {
     if (err && typeof err === 'object' && 'status' in err && err.status === 400) {
       return send(res, errorAnswer(400, 'the body is not valid JSON', [{ field: '(body)', message: 'expected a JSON object' }]));
     }
+    if (err && typeof err === 'object' && 'status' in err && err.status === 415) {
+      return send(res, errorAnswer(415, 'the body cannot be decoded', [{ field: '(body)', message: 'expected UTF-8 JSON, without a content encoding or with gzip/deflate/br' }]));
+    }
     if (err && typeof err === 'object' && 'status' in err && err.status === 413) {
       return send(res, errorAnswer(400, 'the body is too large', [{ field: '(body)', message: 'expected at most 64 KiB' }]));
     }

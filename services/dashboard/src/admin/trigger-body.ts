@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import {
-  COLLECT_DEFAULTS, COLLECTION_MODES, TIMEFRAME_NAMES, isTimeframe, type CollectRequest, type FerryConfig, type Timeframe,
+  COLLECT_DEFAULTS, COLLECTION_MODES, TIMEFRAME_NAMES, isoDateString, isTimeframe, parseIsoDate, type CollectRequest, type FerryConfig,
+  type Timeframe,
 } from '@ferry/shared';
 import type { FieldProblem } from '../http-answer.js';
 
-const isoDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && Number.isFinite(Date.parse(v)), {
-  message: 'expected an ISO date such as 2024-01-31 or 2024-01-31T12:00:00Z',
-});
 
 const symbol = z.string().transform((s) => s.trim().toUpperCase()).transform((s) => (s.includes('/') ? s : `${s}/USDT`))
   .refine((s) => /^[A-Z0-9]{1,20}\/[A-Z0-9]{2,10}$/.test(s), { message: 'expected coins such as BTC or BTC/USDT' });
@@ -14,8 +12,8 @@ const symbol = z.string().transform((s) => s.trim().toUpperCase()).transform((s)
 /** The seeds' trigger body; unknown fields are an error, not ignored. */
 const triggerBody = z.object({
   mode: z.enum(COLLECTION_MODES, { message: `expected one of ${COLLECTION_MODES.join(', ')}` }),
-  start_date: isoDate.optional(),
-  end_date: isoDate.optional(),
+  start_date: isoDateString.optional(),
+  end_date: isoDateString.optional(),
   symbols: z.array(symbol, { message: 'expected an array of coins such as ["BTC", "ETH/USDT"]' }).min(1, 'expected at least one coin').optional(),
   top: z.number({ message: 'expected a whole number from 1 to 1000' }).int('expected a whole number from 1 to 1000')
     .min(1, 'expected a whole number from 1 to 1000').max(1000, 'expected a whole number from 1 to 1000').optional(),
@@ -24,9 +22,6 @@ const triggerBody = z.object({
 
 export type TriggerParse = { ok: true; request: CollectRequest } | { ok: false; problems: FieldProblem[] };
 
-function toMs(date: string): number {
-  return Date.parse(date.length === 10 ? `${date}T00:00:00Z` : date);
-}
 
 /**
  * Validates a trigger body; every problem names the field and the reason. What it does not say is what `ferry collect`
@@ -42,8 +37,8 @@ export function parseTriggerBody(body: unknown, config: FerryConfig): TriggerPar
     return { ok: false, problems };
   }
   const b = parsed.data;
-  const startMs = b.start_date === undefined ? undefined : toMs(b.start_date);
-  const endMs = b.end_date === undefined ? undefined : toMs(b.end_date);
+  const startMs = b.start_date === undefined ? undefined : parseIsoDate(b.start_date);
+  const endMs = b.end_date === undefined ? undefined : parseIsoDate(b.end_date);
   if (startMs !== undefined && endMs !== undefined && endMs <= startMs) {
     return { ok: false, problems: [{ field: 'end_date', message: `expected a date after start_date ${b.start_date}` }] };
   }
