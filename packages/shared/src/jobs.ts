@@ -16,9 +16,9 @@ const epochMs = z.number().int().nonnegative();
 export const collectCandlesPayload = z
   .object({
     runId: z.uuid(),
-    exchange: z.string().regex(/^[a-z0-9]+$/),
+    exchange: z.string().max(40).regex(/^[a-z0-9]+$/),
     /** Unified ccxt symbol, e.g. BTC/USDT. */
-    symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/),
+    symbol: z.string().max(40).regex(/^[A-Z0-9]+\/[A-Z0-9]+$/),
     timeframe: z.enum(TIMEFRAME_NAMES as [string, ...string[]]),
     mode: z.enum(COLLECTION_MODES),
     /** First candle wanted (inclusive). */
@@ -35,8 +35,8 @@ export const fileSource = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('candles'),
-      exchange: z.string().min(1),
-      symbol: z.string().min(1),
+      exchange: z.string().min(1).max(40),
+      symbol: z.string().min(1).max(40),
       timeframe: z.enum(TIMEFRAME_NAMES as [string, ...string[]]),
       startMs: epochMs,
       endMs: epochMs,
@@ -45,9 +45,9 @@ export const fileSource = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('bars'),
-      source: z.string().min(1),
-      ticker: z.string().min(1),
-      timeframe: z.string().min(1),
+      source: z.string().min(1).max(40),
+      ticker: z.string().min(1).max(40),
+      timeframe: z.string().min(1).max(10),
       startMs: epochMs,
       endMs: epochMs,
     })
@@ -60,6 +60,7 @@ export const syncFilePayload = z
     /** Path under DATA_DIR with forward slashes, e.g. `candles/BTC/BTC-USDT_1d_20221112_20251111.parquet`. */
     relativePath: z
       .string()
+      .max(512)
       .regex(/^[A-Za-z0-9._/-]+$/)
       .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path without ..'),
     source: fileSource,
@@ -84,9 +85,10 @@ const flatFileTicker = z.string().regex(/^(X:)?[A-Z0-9][A-Z0-9.]{0,15}$/, 'expec
 export const downloadFlatFilePayload = z
   .object({
     runId: z.uuid(),
-    bucket: z.string().min(3),
+    bucket: z.string().min(3).max(63),
     key: z
       .string()
+      .max(1024)
       .regex(/^[A-Za-z0-9._/-]+\.csv\.gz$/, 'expected an object key ending in .csv.gz')
       .refine((k) => !k.startsWith('/') && !k.split('/').includes('..'), 'must not start with / or contain ..'),
     /** The ETag and size the listing gave: what the download is verified against. */
