@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { barSpan, ingestFlatFile, readBarPages, readBars } from '@ferry/shared';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 describe('flat-file tables', () => {
@@ -26,5 +27,21 @@ describe('flat-file tables', () => {
     await db.pool.query(insert, [key, 'bbb']);
     const { rows } = await db.pool.query('SELECT etag, tickers FROM ingested_files ORDER BY etag');
     expect(rows).toEqual([{ etag: 'aaa', tickers: ['TSLA'] }, { etag: 'bbb', tickers: ['TSLA'] }]);
+  });
+
+  it('read bars a page at a time, in order, exactly as a single read', async () => {
+    const bars = Array.from({ length: 5 }, (_, i) => ({
+      ticker: 'AAPL', openTime: Date.UTC(2024, 0, 2, 14, 30 + i), open: 10, high: 11, low: 9, close: 10.5, volume: 100 + i, transactions: i,
+    }));
+    await ingestFlatFile(db.pool, { key: 'k.csv.gz', etag: 'e', size: 1, source: 'us_stocks_sip', timeframe: '1m', tickers: ['AAPL'] },
+      (async function* () { yield bars; })());
+    const series = { source: 'us_stocks_sip', ticker: 'AAPL', timeframe: '1m' };
+    const range = { start: Date.UTC(2024, 0, 2), end: Date.UTC(2024, 0, 3) };
+    const pages = [];
+    for await (const page of readBarPages(db.pool, series, range, 2)) pages.push(page);
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+    expect(pages.flat()).toEqual(await readBars(db.pool, series, range));
+    expect(await barSpan(db.pool, series, range)).toEqual({ first: bars[0]!.openTime, last: bars[4]!.openTime, count: 5 });
+    expect(await barSpan(db.pool, { ...series, ticker: 'MSFT' }, range)).toBeUndefined();
   });
 });

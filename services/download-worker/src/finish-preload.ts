@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Queue } from 'bullmq';
 import {
-  candleFilePath, chainSyncJob, contentHashOfFile, marketRangeMs, readBars, writeCandlesParquet,
+  barSpan, candleFilePath, chainSyncJob, contentHashOfFile, marketRangeMs, readBarPages, writeCandlesParquet,
   type FinishPreloadPayload, type Pool, type PreloadOutcome, type Timeframe,
 } from '@ferry/shared';
 
@@ -25,24 +25,27 @@ export async function finishPreload(payload: FinishPreloadPayload, deps: FinishP
   const timeframe = payload.interval as Timeframe;
   for (const t of payload.tickers) {
     const range = marketRangeMs(t.market, t);
-    const bars = await readBars(deps.db, { source: t.market, ticker: t.ticker, timeframe }, range);
-    const first = bars[0];
-    const last = bars.at(-1);
-    if (!first || !last) {
+    const series = { source: t.market, ticker: t.ticker, timeframe };
+    const span = await barSpan(deps.db, series, range);
+    if (!span) {
       deps.log(`${t.ticker}: no bars from ${t.start} to ${t.end}`);
       outcome.empty.push(t.ticker);
       continue;
     }
-    const relativePath = candleFilePath({ symbol: t.ticker, timeframe, startMs: first.openTime, endMs: last.openTime });
+    const relativePath = candleFilePath({ symbol: t.ticker, timeframe, startMs: span.first, endMs: span.last });
     const absolute = path.join(deps.dataDir, ...relativePath.split('/'));
-    await writeCandlesParquet(absolute, bars);
+    const written = await writeCandlesParquet(absolute, flatten(readBarPages(deps.db, series, range)));
     const syncJob = await chainSyncJob(deps.syncQueue, {
       relativePath,
       source: { kind: 'bars', source: t.market, ticker: t.ticker, timeframe, startMs: range.start, endMs: range.end },
       runId: payload.runId,
     }, await contentHashOfFile(absolute), deps.attempts);
-    deps.log(`${t.ticker}: ${bars.length} bar(s) -> ${relativePath} (sync job ${syncJob})`);
-    outcome.files.push({ ticker: t.ticker, path: relativePath, rows: bars.length, syncJob });
+    deps.log(`${t.ticker}: ${written.rows} bar(s) -> ${relativePath} (sync job ${syncJob})`);
+    outcome.files.push({ ticker: t.ticker, path: relativePath, rows: written.rows, syncJob });
   }
   return outcome;
+}
+
+async function* flatten<T>(pages: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
+  for await (const page of pages) yield* page;
 }

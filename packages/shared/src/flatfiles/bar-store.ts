@@ -106,5 +106,38 @@ export async function readBars(db: Queryable, series: BarSeries, range: Range): 
      ORDER BY time`,
     [series.source, series.ticker, series.timeframe, new Date(range.start), new Date(range.end)],
   );
-  return rows.map((r) => ({ openTime: Number(r.t), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume }));
+  return rows.map(toCandle);
+}
+
+/** First and last bar time of a series in `range`, or undefined when it has none: a file's name needs both first. */
+export async function barSpan(db: Queryable, series: BarSeries, range: Range): Promise<{ first: number; last: number; count: number } | undefined> {
+  const { rows } = await db.query<{ first: string | null; last: string | null; n: string }>(
+    `SELECT (extract(epoch FROM min(time)) * 1000)::bigint AS first, (extract(epoch FROM max(time)) * 1000)::bigint AS last,
+            count(*) AS n
+     FROM bars WHERE source = $1 AND ticker = $2 AND timeframe = $3 AND time >= $4 AND time < $5`,
+    [series.source, series.ticker, series.timeframe, new Date(range.start), new Date(range.end)],
+  );
+  const r = rows[0];
+  return r?.first == null || r.last == null ? undefined : { first: Number(r.first), last: Number(r.last), count: Number(r.n) };
+}
+
+/** The same bars as readBars, a page at a time (keyset on time), so years of minute bars never sit in memory at once. */
+export async function* readBarPages(db: Queryable, series: BarSeries, range: Range, pageRows = 50_000): AsyncGenerator<Candle[]> {
+  let from = range.start;
+  for (;;) {
+    const { rows } = await db.query<{ t: string; open: number; high: number; low: number; close: number; volume: number }>(
+      `SELECT (extract(epoch FROM time) * 1000)::bigint AS t, open, high, low, close, volume FROM bars
+       WHERE source = $1 AND ticker = $2 AND timeframe = $3 AND time >= $4 AND time < $5
+       ORDER BY time LIMIT $6`,
+      [series.source, series.ticker, series.timeframe, new Date(from), new Date(range.end), pageRows],
+    );
+    if (rows.length === 0) return;
+    yield rows.map(toCandle);
+    if (rows.length < pageRows) return;
+    from = Number(rows.at(-1)!.t) + 1;
+  }
+}
+
+function toCandle(r: { t: string; open: number; high: number; low: number; close: number; volume: number }): Candle {
+  return { openTime: Number(r.t), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume };
 }
