@@ -43,3 +43,4 @@ export * from './flatfiles/queue-preload.js';
 export * from './flatfiles/read-flat-file.js';
 export * from './s3/classify-s3-error.js';
 export * from './iso-date.js';
+export * from './exchange/ccxt-module.js';

@@ -1,4 +1,3 @@
-import ccxt from 'ccxt';
 import { z } from 'zod';
 import {
   COLLECTION_MODES, isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type CollectRequest, type Timeframe,
@@ -37,7 +36,7 @@ const OPTION_NAMES: Record<string, string> = {
 };
 
 /** Validates CLI options; every problem names the option, the value and what was expected. */
-export function parseCollectRequest(options: RawCollectOptions): CollectRequest {
+export function parseCollectRequest(options: RawCollectOptions, knownExchanges: readonly string[]): CollectRequest {
   const parsed = raw.safeParse(options);
   const problems: string[] = [];
   if (!parsed.success) {
@@ -50,7 +49,7 @@ export function parseCollectRequest(options: RawCollectOptions): CollectRequest 
   }
   const o = parsed.data;
   const exchange = o.exchange.toLowerCase();
-  if (!ccxt.exchanges.includes(exchange)) {
+  if (!knownExchanges.includes(exchange)) {
     problems.push(`--exchange ${JSON.stringify(o.exchange)}: expected a ccxt exchange id such as binance, kraken, okx`);
   }
   const timeframes = [...new Set(o.timeframe.split(',').map((t) => t.trim()).filter(Boolean))];

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import {
-  COLLECT_DEFAULTS, ConfigError, DatabaseUnavailableError, FerryError, loadConfig, NothingToCollectError, queueCollection,
+  COLLECT_DEFAULTS, ConfigError, loadCcxt, DatabaseUnavailableError, FerryError, loadConfig, NothingToCollectError, queueCollection,
   RedisUnavailableError, isRunId, runSummary, syncSummary, type SyncSummary,
   TIMEFRAME_NAMES, type FerryConfig,
 } from '@ferry/shared';
@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         mode: opts.mode as RawCollectOptions['mode'],
         start: opts.start as string | undefined,
         end: opts.end as string | undefined,
-      });
+      }, (await loadCcxt()).exchanges);
       const ctx = await openCliContext(config);
       try {
         const queued = await queueCollection(request, ctx);

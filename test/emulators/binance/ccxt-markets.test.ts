@@ -6,12 +6,12 @@ import { startBinanceEmulator, universe, type BinanceEmulator } from './index.js
 const NOW = Date.UTC(2026, 9, 20, 5, 30);
 
 describe('createCcxtExchange', () => {
-  it('refuses an exchange id ccxt does not know, naming it', () => {
-    expect(() => createCcxtExchange({ exchangeId: 'binanse' })).toThrow('unknown exchange "binanse"');
+  it('refuses an exchange id ccxt does not know, naming it', async () => {
+    await expect(createCcxtExchange({ exchangeId: 'binanse' })).rejects.toThrow('unknown exchange "binanse"');
   });
 
-  it('points every REST URL at the base URL with its own path, spot only, without ccxt throttling', () => {
-    const ex = createCcxtExchange({ exchangeId: 'binance', baseUrl: 'http://127.0.0.1:1234/', timeoutMs: 2_500 });
+  it('points every REST URL at the base URL with its own path, spot only, without ccxt throttling', async () => {
+    const ex = await createCcxtExchange({ exchangeId: 'binance', baseUrl: 'http://127.0.0.1:1234/', timeoutMs: 2_500 });
     const api = ex.urls.api as Record<string, string>;
     expect(api['public']).toBe('http://127.0.0.1:1234/api/v3');
     expect(api['private']).toBe('http://127.0.0.1:1234/api/v3');
@@ -20,7 +20,7 @@ describe('createCcxtExchange', () => {
     expect(ex.enableRateLimit).toBe(false);
     expect(ex.timeout).toBe(2_500);
     expect(ex.options['fetchMarkets']).toMatchObject({ types: ['spot'] });
-    expect(createCcxtExchange({ exchangeId: 'binance' }).urls.api).toMatchObject({ public: 'https://api.binance.com/api/v3' });
+    expect((await createCcxtExchange({ exchangeId: 'binance' })).urls.api).toMatchObject({ public: 'https://api.binance.com/api/v3' });
   });
 });
 
@@ -29,7 +29,7 @@ describe('Binance markets and tickers through ccxt', () => {
   let ex: Exchange;
   beforeEach(async () => {
     emu = await startBinanceEmulator({ settings: { nowMs: NOW } });
-    ex = createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
+    ex = await createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
   });
   afterEach(async () => emu.close());
 

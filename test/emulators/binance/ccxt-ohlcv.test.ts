@@ -18,7 +18,7 @@ describe('Binance klines through ccxt fetchOHLCV', () => {
   let ex: Exchange;
   beforeEach(async () => {
     emu = await startBinanceEmulator({ settings: { nowMs: NOW } });
-    ex = createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
+    ex = await createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
     await ex.loadMarkets();
   });
   afterEach(async () => emu.close());

@@ -29,7 +29,7 @@ describe('the Binance emulator steered over HTTP (/__control/)', () => {
   });
 
   it('runs on real time, shifted by clockOffsetMs, when nowMs is null', async () => {
-    const ex = createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
+    const ex = await createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
     await control('POST', 'settings', { nowMs: null, clockOffsetMs: -86_400_000 });
     const before = Date.now();
     const serverTime = await ex.fetchTime();
@@ -47,7 +47,7 @@ describe('the Binance emulator steered over HTTP (/__control/)', () => {
   });
 
   it('adds and clears faults, counts them, and resets counters, faults, settings and bans', async () => {
-    const ex = createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
+    const ex = await createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
     expect((await control('POST', 'faults', { name: 'server-error', remaining: 1, params: { status: 502 } })).body)
       .toEqual({ faults: [{ name: 'server-error', remaining: 1, params: { status: 502 } }] });
     expect(await ex.fetchTime().catch((e: unknown) => e)).toBeInstanceOf(ccxt.ExchangeNotAvailable);
@@ -76,7 +76,7 @@ describe('the Binance emulator steered over HTTP (/__control/)', () => {
     expect((await fetch(`${emu.url}/api/v3/ping`)).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
     await control('POST', 'settings', { latencyMs: 0, errorRate: 1 });
-    const ex = createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
+    const ex = await createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
     const err: unknown = await ex.fetchTime().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ccxt.OperationFailed);
     expect(String(err)).toContain('{"code":-1001,"msg":"Internal error; unable to process your request. Please try again."}');

@@ -26,7 +26,7 @@ describe('Binance request-weight limits through ccxt', () => {
   let ex: Exchange;
   const start = async (settings: Partial<BinanceSettings>) => {
     emu = await startBinanceEmulator({ settings: { nowMs: NOW, ...settings } });
-    ex = createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
+    ex = await createCcxtExchange({ exchangeId: 'binance', baseUrl: emu.url });
   };
   afterEach(async () => emu.close());
 

@@ -1,6 +1,7 @@
-import ccxt, { type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
 import { PermanentError } from '../errors.js';
 import { jsonSnippet } from './answer-checks.js';
+import { loadCcxt } from './ccxt-module.js';
 
 export interface CcxtExchangeOptions {
   /** A ccxt exchange id with fetchOHLCV, e.g. `binance`. */
@@ -51,7 +52,8 @@ function restrictToSpot(options: Record<string, unknown>): void {
  * paces every request against the weight budget it shares through Redis (CcxtCandleSource installs it).
  * Throws for an id ccxt does not know, or an exchange without OHLCV.
  */
-export function createCcxtExchange(options: CcxtExchangeOptions): Exchange {
+export async function createCcxtExchange(options: CcxtExchangeOptions): Promise<Exchange> {
+  const ccxt = await loadCcxt();
   const id = options.exchangeId;
   const candidate = (ccxt as unknown as Record<string, unknown>)[id];
   // Permanent: a job naming an exchange ccxt does not have fails once, with the (shortened) id, never retried.

@@ -1,8 +1,8 @@
-import ccxt from 'ccxt';
 import {
   BannedError, FerryError, NetworkError, PermanentError, RateLimitedError, TransientError,
 } from '../errors.js';
 import { answerSnippet } from './answer-checks.js';
+import { loadedCcxt } from './ccxt-module.js';
 
 /** Longest context and ccxt message kept in ferry's message (it is stored as a job's failed reason and in run_items). */
 const MAX_CONTEXT = 200;
@@ -17,22 +17,23 @@ const BANNED_UNTIL = /banned until (\d{13})/i;
  */
 export function classifyCcxtError(err: unknown, context: string, nowMs: number = Date.now()): FerryError {
   if (err instanceof FerryError) return err;
+  const ccxt = loadedCcxt();
   // ccxt quotes what it was given (a symbol, an answer's body); a huge one must not become a huge failed reason.
   const message = `${answerSnippet(context, MAX_CONTEXT)}: ${answerSnippet(err instanceof Error ? err.message : String(err), MAX_DETAIL)}`;
   const options = { cause: err };
-  if (err instanceof ccxt.DDoSProtection || err instanceof ccxt.RateLimitExceeded) {
+  if (ccxt && (err instanceof ccxt.DDoSProtection || err instanceof ccxt.RateLimitExceeded)) {
     const banned = BANNED_UNTIL.exec(message);
     if (banned) return new BannedError(message, Math.max(0, Number(banned[1]) - nowMs), options);
     return new RateLimitedError(message, undefined, options);
   }
-  if (err instanceof ccxt.BadSymbol || err instanceof ccxt.BadRequest || err instanceof ccxt.ArgumentsRequired ||
-      err instanceof ccxt.NotSupported || err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied) {
+  if (ccxt && (err instanceof ccxt.BadSymbol || err instanceof ccxt.BadRequest || err instanceof ccxt.ArgumentsRequired ||
+      err instanceof ccxt.NotSupported || err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied)) {
     return new PermanentError(message, options);
   }
-  if (err instanceof ccxt.RequestTimeout) return new NetworkError(message, options);
-  if (err instanceof ccxt.ExchangeNotAvailable) return new TransientError(message, options);
-  if (err instanceof ccxt.NetworkError) return new NetworkError(message, options);
-  if (err instanceof ccxt.BadResponse) return new TransientError(message, options);
+  if (ccxt && err instanceof ccxt.RequestTimeout) return new NetworkError(message, options);
+  if (ccxt && err instanceof ccxt.ExchangeNotAvailable) return new TransientError(message, options);
+  if (ccxt && err instanceof ccxt.NetworkError) return new NetworkError(message, options);
+  if (ccxt && err instanceof ccxt.BadResponse) return new TransientError(message, options);
   if (err instanceof Error && /ECONNRESET|ECONNREFUSED|ETIMEDOUT|socket hang up|fetch failed|terminated/i.test(err.message)) {
     return new NetworkError(message, options);
   }

@@ -20,7 +20,7 @@ export interface OpenExchangeOptions {
 
 /** A ccxt exchange wired to the shared Redis weight budget: what the CLI and the workers talk to. */
 export async function openExchange(options: OpenExchangeOptions): Promise<{ source: CcxtCandleSource; budget: WeightBudget }> {
-  const exchange = createCcxtExchange({ exchangeId: options.exchangeId, baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
+  const exchange = await createCcxtExchange({ exchangeId: options.exchangeId, baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
   const keyPrefix = budgetKeyPrefix(options.queuePrefix, options.exchangeId);
   const budget = new WeightBudget(options.redis, keyPrefix, CcxtCandleSource.bootstrapLimits(exchange, options.headroom));
   const source = new CcxtCandleSource(exchange, {
