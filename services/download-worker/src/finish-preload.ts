@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Queue } from 'bullmq';
 import {
-  barSpan, candleFilePath, chainSyncJob, contentHashOfFile, marketRangeMs, readBarPages, writeCandlesParquet,
+  barSpan, candleFilePath, closeRunIfDone, chainSyncJob, contentHashOfFile, marketRangeMs, readBarPages, writeCandlesParquet,
   type FinishPreloadPayload, type Pool, type PreloadOutcome, type Timeframe,
 } from '@ferry/shared';
 
@@ -20,6 +20,8 @@ export interface FinishPreloadDeps {
 }
 
 export async function finishPreload(payload: FinishPreloadPayload, deps: FinishPreloadDeps): Promise<PreloadOutcome> {
+  // Every file job has finished (or failed for good): the run is complete or failed now.
+  await closeRunIfDone(deps.db, payload.runId);
   const outcome: PreloadOutcome = { files: [], empty: [], failedFiles: await deps.failedFiles() };
   for (const f of outcome.failedFiles) deps.log(`file failed: ${f}`);
   const timeframe = payload.interval as Timeframe;

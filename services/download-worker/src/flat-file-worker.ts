@@ -2,9 +2,10 @@ import { setMaxListeners } from 'node:events';
 import { rm } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Worker, type Job } from 'bullmq';
+import pLimit from 'p-limit';
 import type { Redis } from 'ioredis';
 import {
-  closeRunIfDone, createQueue, DataValidationError, ensureCachedFile, failJob, ferryWorkerOptions, finishItem, flatFileBytes, flatFileS3Client,
+  createQueue, DataValidationError, ensureCachedFile, failJob, ferryWorkerOptions, finishItem, flatFileBytes, flatFileS3Client,
   ingestFlatFile, JobName, logWorkerEvents, parsePayload, QueueName, rateLimitPauses, readFlatFileBars, recordItemOutcome,
   type DownloadFlatFilePayload, type FerryConfig, type Logger, type Pool, type PreloadOutcome,
 } from '@ferry/shared';
@@ -49,6 +50,9 @@ export function startFlatFileWorkers(deps: FlatFileWorkerDeps): RunningFlatFileW
   const shutdown = new AbortController();
   // Every download in flight listens on it (concurrency 20 and more).
   setMaxListeners(0, shutdown.signal);
+  // DOWNLOAD_CONCURRENCY downloads in flight; twice as many jobs run, so that while some store what they
+  // fetched (a PostgreSQL commit each) the download slots stay busy instead of waiting for them.
+  const downloadSlots = pLimit(config.download.concurrency);
   let s3 = deps.s3;
 
   async function downloadFile(job: Job, token?: string): Promise<FileResult> {
@@ -57,7 +61,8 @@ export function startFlatFileWorkers(deps: FlatFileWorkerDeps): RunningFlatFileW
       payload = parsePayload(JobName.DownloadFlatFile, job.data);
       s3 ??= flatFileS3Client(config);
       let lastProgress = 0;
-      const cached = await ensureCachedFile(s3, payload.bucket, payload, config.s3.cacheDir, {
+      const client = s3;
+      const cached = await downloadSlots(() => ensureCachedFile(client, payload!.bucket, payload!, config.s3.cacheDir, {
         signal: shutdown.signal,
         onBytes: (received) => {
           const now = Date.now();
@@ -65,7 +70,7 @@ export function startFlatFileWorkers(deps: FlatFileWorkerDeps): RunningFlatFileW
           lastProgress = now;
           void job.updateProgress({ phase: 'downloading', bytes: received, size: payload!.size }).catch(() => undefined);
         },
-      });
+      }));
       flatFileBytes.inc(cached.received);
       if (cached.etag !== payload.etag) await job.log(`re-published upstream since the listing: ingesting ETag ${cached.etag}`);
       const where = `s3://${payload.bucket}/${payload.key}`;
@@ -74,13 +79,16 @@ export function startFlatFileWorkers(deps: FlatFileWorkerDeps): RunningFlatFileW
         db,
         { key: payload.key, etag: cached.etag, size: cached.size, source: payload.market, timeframe: payload.interval, tickers: payload.tickers },
         readFlatFileBars(cached.bytes ?? cached.path, new Set(payload.tickers), where),
-        (tx, r) => recordItemOutcome(tx, payload!.runId, payload!.key, { status: 'complete', records: r.rows, details: { ...details, written: r.written } }),
       ).catch(async (err: unknown) => {
         // Verified bytes that do not parse are corrupt upstream; drop them so a fixed upload is fetched, not the cache.
         if (err instanceof DataValidationError) await rm(cached.path, { force: true });
         throw err;
       });
-      await closeRunIfDone(db, payload.runId);
+      // Not atomic with the ingest, and need not be: a crash in between retries the job, which ingests nothing new
+      // and records this. The run is closed by the flow parent once every file is in, not by each file.
+      await recordItemOutcome(db, payload.runId, payload.key, {
+        status: 'complete', records: ingested.rows, details: { ...details, written: ingested.written },
+      });
       const result: FileResult = { key: payload.key, downloaded: cached.downloaded, bytes: cached.received, rows: ingested.rows, written: ingested.written };
       await job.log(`${cached.downloaded ? `downloaded ${cached.received} bytes` : 'read from the cache'}; ${ingested.rows} row(s) of ${payload.tickers.join(',')}`);
       return result;
@@ -115,7 +123,8 @@ export function startFlatFileWorkers(deps: FlatFileWorkerDeps): RunningFlatFileW
   }
 
   const options = { connection: redis, prefix, lockMs: config.download.lockMs };
-  const files = new Worker(QueueName.FlatFiles, downloadFile, ferryWorkerOptions({ ...options, concurrency: config.download.concurrency }));
+  const jobSlots = 2 * config.download.concurrency;
+  const files = new Worker(QueueName.FlatFiles, downloadFile, ferryWorkerOptions({ ...options, concurrency: jobSlots }));
   const preloads = new Worker(QueueName.Preloads, finish, ferryWorkerOptions({ ...options, concurrency: 2 }));
   logWorkerEvents(files, logger, 'flat-file');
   logWorkerEvents(preloads, logger, 'preload');

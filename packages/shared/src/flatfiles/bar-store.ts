@@ -31,32 +31,32 @@ export interface IngestResult {
 
 /**
  * Stores every batch and records the file as ingested for `tickers`, atomically. A re-published file (new ETag)
- * overwrites its bars' values: the latest version upstream wins; the same values are left alone.
+ * overwrites its bars' values: the latest version upstream wins; the same values are left alone. A file of at most
+ * one batch (a day file: a row per ticker) is one statement, its own transaction; a bigger one is a transaction of
+ * one statement per batch.
  */
 export async function ingestFlatFile(
   db: pg.Pool,
-  file: ListedFile & { source: string; timeframe: string; tickers: readonly string[] },
+  file: IngestedFileSpec,
   batches: AsyncIterable<readonly Bar[]>,
-  /** More writes of the same transaction (the run item's outcome): one commit per file. */
-  alsoInTransaction?: (tx: Queryable, result: IngestResult) => Promise<void>,
 ): Promise<IngestResult> {
+  const iterator = batches[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const second = first.done ? first : await iterator.next();
+  if (second.done) {
+    const bars = first.done ? [] : first.value;
+    return { rows: bars.length, written: await storeBars(db, file, bars, true) };
+  }
   const client = await db.connect();
   let rows = 0;
   let written = 0;
   try {
     await client.query('BEGIN');
-    for await (const batch of batches) {
-      rows += batch.length;
-      written += await upsertBars(client, file.source, file.timeframe, batch);
+    for (let batch = first; !batch.done; batch = batch === first ? second : await iterator.next()) {
+      rows += batch.value.length;
+      written += await storeBars(client, file, batch.value, false);
     }
-    await client.query(
-      `INSERT INTO ingested_files (key, etag, size, tickers) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (key, etag) DO UPDATE SET
-         tickers = ARRAY(SELECT DISTINCT t FROM unnest(ingested_files.tickers || EXCLUDED.tickers) AS t ORDER BY t),
-         ingested_at = now()`,
-      [file.key, file.etag, file.size, [...file.tickers].sort()],
-    );
-    await alsoInTransaction?.(client, { rows, written });
+    await storeBars(client, file, [], true);
     await client.query('COMMIT');
     return { rows, written };
   } catch (err) {
@@ -67,25 +67,44 @@ export async function ingestFlatFile(
   }
 }
 
-async function upsertBars(db: Queryable, source: string, timeframe: string, bars: readonly Bar[]): Promise<number> {
-  if (bars.length === 0) return 0;
-  const result = await db.query(
-    `INSERT INTO bars (source, ticker, timeframe, time, open, high, low, close, volume, transactions)
-     SELECT $1, k, $2, to_timestamp(t / 1000.0), o, h, l, c, v, n
-     FROM unnest($3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::bigint[])
-       AS x(k, t, o, h, l, c, v, n)
-     ON CONFLICT (source, ticker, timeframe, time) DO UPDATE SET
-       open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
-       volume = EXCLUDED.volume, transactions = EXCLUDED.transactions
-     WHERE (bars.open, bars.high, bars.low, bars.close, bars.volume, bars.transactions)
-       IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume, EXCLUDED.transactions)`,
+export interface IngestedFileSpec extends ListedFile {
+  source: string;
+  timeframe: string;
+  tickers: readonly string[];
+}
+
+/**
+ * One statement: upserts `bars` and, with `record`, records the file as ingested (its tickers merged with earlier
+ * ingests of the same version). Returns how many bars were new or changed.
+ */
+async function storeBars(db: Queryable, file: IngestedFileSpec, bars: readonly Bar[], record: boolean): Promise<number> {
+  const { rows } = await db.query<{ written: number }>(
+    `WITH stored AS (
+       INSERT INTO bars (source, ticker, timeframe, time, open, high, low, close, volume, transactions)
+       SELECT $1, k, $2, to_timestamp(t / 1000.0), o, h, l, c, v, n
+       FROM unnest($3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::bigint[])
+         AS x(k, t, o, h, l, c, v, n)
+       ON CONFLICT (source, ticker, timeframe, time) DO UPDATE SET
+         open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+         volume = EXCLUDED.volume, transactions = EXCLUDED.transactions
+       WHERE (bars.open, bars.high, bars.low, bars.close, bars.volume, bars.transactions)
+         IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume, EXCLUDED.transactions)
+       RETURNING 1
+     ), recorded AS (
+       INSERT INTO ingested_files (key, etag, size, tickers) SELECT $11, $12, $13, $14 WHERE $15
+       ON CONFLICT (key, etag) DO UPDATE SET
+         tickers = ARRAY(SELECT DISTINCT t FROM unnest(ingested_files.tickers || EXCLUDED.tickers) AS t ORDER BY t),
+         ingested_at = now()
+     )
+     SELECT count(*)::int AS written FROM stored`,
     [
-      source, timeframe,
+      file.source, file.timeframe,
       bars.map((b) => b.ticker), bars.map((b) => b.openTime), bars.map((b) => b.open), bars.map((b) => b.high),
       bars.map((b) => b.low), bars.map((b) => b.close), bars.map((b) => b.volume), bars.map((b) => b.transactions),
+      file.key, file.etag, file.size, [...file.tickers].sort(), record,
     ],
   );
-  return result.rowCount ?? 0;
+  return rows[0]?.written ?? 0;
 }
 
 /** What was already ingested of these keys, every version, with the tickers taken from each. */

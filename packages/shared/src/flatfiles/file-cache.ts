@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rename, rmSync, statSync, writeFile } from 'node:fs';
+import { promisify } from 'node:util';
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -110,7 +111,7 @@ export async function ensureCachedFile(
     }
     verify();
     const bytes = Buffer.concat(chunks);
-    writeCacheEntry(target, bytes);
+    await writeCacheEntry(target, bytes);
     return { path: target, bytes, downloaded: true, received, etag, size: received };
   }
   await streamToFileAtomically(target, counted(), {
@@ -124,11 +125,15 @@ export async function ensureCachedFile(
 
 const knownDirectories = new Set<string>();
 
+const writeFileAsync = promisify(writeFile);
+const renameAsync = promisify(rename);
+
 /**
- * Temp file and rename, so a reader never sees half a file; no fsync (see `durable` in atomic-file.ts). Synchronous:
- * only files up to IN_MEMORY_MAX_BYTES come here, and copying them into the page cache takes microseconds.
+ * Temp file and rename, so a reader never sees half a file; no fsync (see `durable` in atomic-file.ts). The callback
+ * API, not fs/promises: creating files is the costly part here, and it then runs on the thread pool without a
+ * FileHandle per call on the main thread.
  */
-function writeCacheEntry(target: string, bytes: Buffer): void {
+async function writeCacheEntry(target: string, bytes: Buffer): Promise<void> {
   const directory = path.dirname(target);
   if (!knownDirectories.has(directory)) {
     mkdirSync(directory, { recursive: true });
@@ -136,8 +141,8 @@ function writeCacheEntry(target: string, bytes: Buffer): void {
   }
   const temp = tempPathFor(target);
   try {
-    writeFileSync(temp, bytes, { flag: 'wx' });
-    renameSync(temp, target);
+    await writeFileAsync(temp, bytes, { flag: 'wx' });
+    await renameAsync(temp, target);
   } catch (err) {
     rmSync(temp, { force: true });
     // The directory may have been removed (`ferry cache clear`) since it was created.
