@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: ferry end to end on this machine, offline. Starts the emulated exchange, S3 bucket and Dropbox,
  * finds Redis and PostgreSQL (REDIS_URL / DATABASE_URL when they answer, else private instances in a temp dir),
- * starts the workers and the dashboard, runs `ferry collect --top 20 --days 90 --timeframe 1h --wait`, and prints
+ * starts the workers and the dashboard, runs `ferry collect --top 20 --days 90 --timeframe 1h --wait` and
+ * `ferry preload TSLA AAPL BTC-USD --period 1y --wait`, and prints
  * where to look. Ctrl+C stops everything it started. `--exit` stops right after the collection (for CI).
  */
 import fs from 'node:fs';
@@ -148,8 +149,16 @@ async function main(): Promise<void> {
   const collect = spawnTs('services/producer/src/cli.ts', ['collect', '--top', '20', '--days', '90', '--timeframe', '1h', '--wait'], env);
   collect.child.stdout?.pipe(process.stdout);
   collect.child.stderr?.pipe(process.stderr);
-  const code = await collect.exited;
-  say(`collection finished with exit code ${code}; Parquet files under ${env.DATA_DIR}/candles, backups in the Dropbox emulator`);
+  const collected = await collect.exited;
+  say(`collection finished with exit code ${collected}; Parquet files under ${env.DATA_DIR}/candles, backups in the Dropbox emulator`);
+
+  say('running: ferry preload TSLA AAPL BTC-USD --period 1y --wait   (flat files from the emulated S3 bucket)');
+  const preload = spawnTs('services/producer/src/cli.ts', ['preload', 'TSLA', 'AAPL', 'BTC-USD', '--period', '1y', '--wait'], env);
+  preload.child.stdout?.pipe(process.stdout);
+  preload.child.stderr?.pipe(process.stderr);
+  const preloaded = await preload.exited;
+  const code = collected === 0 && preloaded === 0 ? 0 : 1;
+  say(`preload finished with exit code ${preloaded}`);
   say(`Bull Board: ${board}  (API key: ${apiKey ?? '?'})`);
   if (exitAfterCollect) return stopAll(code === 0 ? 0 : 1);
   say('press Ctrl+C to stop everything the demo started');
