@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../../services/producer/src/program.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ferryInProcess } from '../support/ferry-cli.js';
 import { runCli } from '../support/processes.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
@@ -117,10 +117,7 @@ describe('ferry CLI with malformed arguments and settings: a clear message, exit
   }
 
   it.each(Object.entries(CASES))('%s', async (_name, c) => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false, env: { ...env, ...c.env } };
-    const code = await main(c.args, io);
+    const { code, stdout, stderr } = await ferryInProcess(c.args, { ...env, ...c.env });
     expect({ code, stdout }).toEqual({ code: c.code, stdout: '' });
     for (const text of c.says) expect(stderr).toContain(text);
     for (const text of c.never ?? []) expect(stderr).not.toContain(text);
@@ -128,15 +125,10 @@ describe('ferry CLI with malformed arguments and settings: a clear message, exit
   });
 
   it('collect: a --start that does not exist (2024-02-30) is a usage error', async () => {
-    let stderr = '';
-    const io: CliIo = { stdout: () => undefined, stderr: (t) => (stderr += t), isTty: false, env };
-    try {
-      expect(await main(['collect', '--symbols', 'BTC', '--start', '2024-02-30'], io)).toBe(2);
-      expect(stderr).toContain('--start "2024-02-30": expected an ISO date');
-    } finally {
-      // Today it gets as far as the (unreachable) exchange and draws on the weight budget in Redis.
-      await deleteKeys(prefix);
-    }
+    const { code, stderr } = await ferryInProcess(['collect', '--symbols', 'BTC', '--start', '2024-02-30'], env);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--start "2024-02-30": expected an ISO date');
+    await nothingWritten();
   });
 
   it('the real `ferry` process exits with the same codes', async () => {

@@ -1,18 +1,11 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueName } from '@ferry/shared';
-import { main, type CliIo } from '../../services/producer/src/program.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ferryInProcess } from '../support/ferry-cli.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
-/** Runs the CLI in-process and captures what it prints. */
-async function ferry(args: string[], env: NodeJS.ProcessEnv) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false, env };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+const ferry = ferryInProcess;
 
 describe('ferry collect: bad input gets a clear message, a non-zero exit, and nothing enqueued', () => {
   let db: TestDatabase;

@@ -4,9 +4,9 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { createLogger, createRedis, loadConfig, type FerryConfig } from '@ferry/shared';
 import { startCandleWorker, type RunningCandleWorker } from '../../services/download-worker/src/candle-worker.js';
-import { main, type CliIo } from '../../services/producer/src/program.js';
 import { startBinanceEmulator, type BinanceEmulator, type BinanceSettings } from '../emulators/binance/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { ferryInProcess } from './ferry-cli.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
 
 /**
@@ -56,13 +56,7 @@ export async function startCryptoHarness(options: {
       harness.worker = worker;
       return worker;
     },
-    async ferry(args) {
-      let stdout = '';
-      let stderr = '';
-      const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false, env };
-      const code = await main(args, io);
-      return { code, stdout, stderr };
-    },
+    ferry: (args) => ferryInProcess(args, env),
     async close() {
       await harness.worker?.close(0);
       await emulator.close();

@@ -5,9 +5,9 @@ import type { Redis } from 'ioredis';
 import type { QueueName} from '@ferry/shared';
 import { createLogger, createQueue, createRedis, loadConfig, type FerryConfig } from '@ferry/shared';
 import { startFlatFileWorkers, type RunningFlatFileWorkers } from '../../services/download-worker/src/flat-file-worker.js';
-import { main, type CliIo } from '../../services/producer/src/program.js';
 import { DEFAULT_S3_CREDENTIALS, startS3Emulator, type S3Emulator, type S3Settings } from '../emulators/s3/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { ferryInProcess } from './ferry-cli.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
 
 /**
@@ -71,13 +71,7 @@ export async function startFlatFileHarness(options: {
       await harness.workers?.close(0);
       harness.workers = undefined;
     },
-    async ferry(args, overrides = {}) {
-      let stdout = '';
-      let stderr = '';
-      const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTty: false, env: { ...env, ...overrides } };
-      const code = await main(args, io);
-      return { code, stdout, stderr };
-    },
+    ferry: (args, overrides = {}) => ferryInProcess(args, { ...env, ...overrides }),
     async jobCount(name) {
       const queue = createQueue(name, redis, prefix);
       try {

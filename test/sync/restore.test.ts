@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DropboxTarget, readCandles, restoreCandles, type CandleSeries } from '@ferry/shared';
-import { main, type CliIo } from '../../services/producer/src/program.js';
 import { DropboxCounter, startDropboxEmulator, type DropboxEmulator } from '../emulators/dropbox/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ferryInProcess } from '../support/ferry-cli.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { DAY, T0, dropboxEnv, writeCandleFiles, type WrittenCandleFile } from './support.js';
 
@@ -98,16 +98,8 @@ describe('restoring the candle cache', () => {
   });
 
   it('runs as `ferry restore`, printing what it did', async () => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = {
-      stdout: (t) => void (stdout += t),
-      stderr: (t) => void (stderr += t),
-      isTty: false,
-      env: { ...dropboxEnv(emulator), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, DATA_DIR: dataDir, EXCHANGE: 'binance' },
-    };
-
-    const code = await main(['restore', '--json'], io);
+    const { code, stdout, stderr } = await ferryInProcess(['restore', '--json'],
+      { ...dropboxEnv(emulator), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, DATA_DIR: dataDir, EXCHANGE: 'binance' });
 
     expect({ code, stderr: stderr.split('\n').at(-2) }).toEqual({
       code: 0,
