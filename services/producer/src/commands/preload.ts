@@ -102,12 +102,15 @@ async function waitForPreload(db: Pool, queue: Queue, runId: string, skipped: nu
       io.stderr(`${line}\n`);
     }
     if (summary.pending === 0) {
-      const parent = await Job.fromId(queue, preloadJobId(runId));
-      const state = parent ? await parent.getState() : 'unknown';
+      const state = await queue.getJobState(preloadJobId(runId));
       if (state === 'completed' || state === 'failed' || state === 'unknown') {
+        // Read after its state: a job read while still active has no return value yet, even if it completes a moment later.
+        const parent = await Job.fromId(queue, preloadJobId(runId));
         if (io.isTty) io.stderr('\n');
-        return preloadReport(summary, skipped, state === 'completed' ? (parent!.returnvalue as PreloadOutcome) : undefined,
-          state === 'failed' ? parent!.failedReason : state === 'unknown' ? 'the finishing job is gone from Redis' : undefined);
+        if (!parent) return preloadReport(summary, skipped, undefined, 'the finishing job is gone from Redis');
+        return state === 'completed'
+          ? preloadReport(summary, skipped, parent.returnvalue as PreloadOutcome)
+          : preloadReport(summary, skipped, undefined, parent.failedReason);
       }
     }
     await sleep(200);
