@@ -11,7 +11,15 @@ export const RETRY_POLICY = {
   banned: { defaultMs: 2 * 60_000, maxMs: 3 * 24 * 60 * 60_000 },
   network: { baseMs: 1_000, maxMs: 60_000 },
   transient: { baseMs: 500, maxMs: 30_000 },
+  /** ferry's own PostgreSQL is down: not the job's fault, so no attempt is spent; look again every 1-3 s. */
+  storeOutage: { minMs: 1_000, maxMs: 3_000 },
 } as const;
+
+/** How long a job waits while PostgreSQL does not answer (jittered, so that the jobs do not come back together). */
+export function storeOutageDelayMs(random: () => number = Math.random): number {
+  const { minMs, maxMs } = RETRY_POLICY.storeOutage;
+  return Math.round(minMs + (maxMs - minMs) * random());
+}
 
 /**
  * Delay before retrying after the `attempt`-th failure (1-based). Exponential with "full jitter" so that many

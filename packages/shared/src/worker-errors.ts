@@ -1,13 +1,15 @@
 import { DelayedError, RateLimitError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import { BannedError, failureKindOf, RateLimitedError, errorMessage } from './errors.js';
-import { retryDelayMs } from './retry-policy.js';
+import { retryDelayMs, storeOutageDelayMs } from './retry-policy.js';
 
 /**
  * How a failure becomes BullMQ behaviour, in one place for every worker:
  *  - permanent:            UnrecoverableError -> failed now, with its reason, no retries;
  *  - rate-limited/banned:  the whole queue is rate-limited (every worker, every host) for as long as the source
  *                          asked, and the job goes back to waiting without spending an attempt;
- *  - network/transient:    rethrown; BullMQ retries after the delay `ferryBackoff` computes from the retry policy.
+ *  - network/transient:    rethrown; BullMQ retries after the delay `ferryBackoff` computes from the retry policy;
+ *  - PostgreSQL down:      whatever the error, the job waits for the store without spending an attempt, so an
+ *                          outage of any length fails no work and leaves no failure unrecorded.
  */
 export interface PauseTarget {
   queue: Queue;
@@ -46,8 +48,10 @@ export interface FailureContext extends PauseTarget {
   interrupted: boolean;
   /** Called once when this failure ends the job for good (no more attempts): record why. */
   onFinalFailure?: (reason: string) => Promise<void>;
-  /** Called when the queue is paused for a rate limit or a ban. */
+  /** Called when the queue is paused for a rate limit or a ban (for the record; its errors are ignored). */
   onPaused?: (kind: 'rate-limited' | 'banned', ms: number) => Promise<void> | void;
+  /** Whether ferry's own store (PostgreSQL) answers; when it does not, the job waits for it (see above). */
+  storeAnswers?: () => Promise<boolean>;
 }
 
 /**
@@ -56,19 +60,32 @@ export interface FailureContext extends PauseTarget {
  */
 export async function failJob(err: unknown, ctx: FailureContext): Promise<Error> {
   const { job, token } = ctx;
-  if (ctx.interrupted && token) {
-    await job.moveToDelayed(Date.now() + 250, token);
-    return new DelayedError();
+  if (ctx.interrupted && token) return handBack(job, token, 250);
+  if (token && failureKindOf(err) !== 'permanent' && ctx.storeAnswers && !(await ctx.storeAnswers())) {
+    return handBack(job, token, storeOutageDelayMs());
   }
   const failure = await toBullmqFailure(err, job.attemptsMade, ctx);
   if (failure instanceof RateLimitError) {
     const kind = failureKindOf(err) === 'banned' ? 'banned' : 'rate-limited';
-    await ctx.onPaused?.(kind, retryDelayMs(kind, job.attemptsMade + 1, (err as RateLimitedError | BannedError).retryAfterMs));
+    await Promise.resolve(ctx.onPaused?.(kind, retryDelayMs(kind, job.attemptsMade + 1, (err as RateLimitedError | BannedError).retryAfterMs)))
+      .catch(() => undefined);
     return failure;
   }
   const attempts = job.opts.attempts ?? 1;
   if (failure instanceof UnrecoverableError || job.attemptsMade + 1 >= attempts) {
-    await ctx.onFinalFailure?.(errorMessage(err));
+    try {
+      await ctx.onFinalFailure?.(errorMessage(err));
+    } catch (recordErr) {
+      // Failed unrecorded, the job's run would wait for it forever: it runs again once the failure can be recorded.
+      if (token) return handBack(job, token, storeOutageDelayMs());
+      throw recordErr;
+    }
   }
   return failure;
+}
+
+/** Back to the queue after `ms`, without spending an attempt. */
+async function handBack(job: Job, token: string, ms: number): Promise<Error> {
+  await job.moveToDelayed(Date.now() + ms, token);
+  return new DelayedError();
 }

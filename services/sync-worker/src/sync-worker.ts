@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  createQueue, describeSyncRules, directorySyncRules, errorMessage, failJob, ferryWorkerOptions, JobName, localFileForSync,
+  createQueue, databaseAnswers, describeSyncRules, directorySyncRules, errorMessage, failJob, ferryWorkerOptions, JobName, localFileForSync,
   logWorkerEvents, MANUAL_RATE_LIMIT_ENABLER, parsePayload, QueueName, RateLimitedError, recordFileSyncs, remoteKeyFor,
   type FerryConfig, type Logger, type Pool, type SyncOutcome, type SyncTarget,
 } from '@ferry/shared';
@@ -127,13 +127,16 @@ export async function startSyncWorker(deps: SyncWorkerDeps): Promise<RunningSync
       const err = file ? file.error : caught;
       if (file && !(err instanceof RateLimitedError)) {
         // Retried unless final; onFinalFailure below turns it into `failed`.
-        await recordFileSyncs(db, [{ target: targetName, key: file.key, relativePath: file.relativePath, status: 'pending', reason: errorMessage(err), runId: file.runId }]);
+        // For the record only: PostgreSQL may be what failed.
+        await recordFileSyncs(db, [{ target: targetName, key: file.key, relativePath: file.relativePath, status: 'pending', reason: errorMessage(err), runId: file.runId }])
+          .catch(() => undefined);
       }
       throw await failJob(err, {
         job,
         token,
         queue,
         interrupted: false,
+        storeAnswers: () => databaseAnswers(db),
         onPaused: async (kind, ms) => {
           logger.warn({ jobId: job.id, kind, ms }, 'sync queue paused');
           await job.log(`${kind}: sync queue paused for ${Math.round(ms / 1000)} s`).catch(() => undefined);

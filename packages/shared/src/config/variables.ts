@@ -160,9 +160,9 @@ export const VARIABLES = {
   }),
   JOB_ATTEMPTS: spec({
     schema: int(1, 100),
-    default: '3',
+    default: '8',
     expected: 'an integer from 1 to 100',
-    doc: 'Attempts per job for transient failures (rate-limit pauses do not spend attempts).',
+    doc: 'Attempts per job for transient failures, about a minute of backoff in all (rate-limit pauses, PostgreSQL outages and permanent errors do not spend attempts).',
   }),
   JOB_LOCK_MS: spec({
     schema: int(1000, 600_000),

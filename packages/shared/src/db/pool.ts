@@ -42,6 +42,22 @@ export async function assertDatabaseReachable(pool: pg.Pool): Promise<void> {
   }
 }
 
+/**
+ * Whether PostgreSQL answers `SELECT 1` within `timeoutMs`: after a job's failure, tells an outage of ferry's own
+ * store from a failure of the job.
+ */
+export async function databaseAnswers(pool: pg.Pool, timeoutMs = 2_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([pool.query('SELECT 1').then(() => true, () => false), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs `fn` in a transaction on one client; rolls back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
