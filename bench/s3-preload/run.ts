@@ -3,7 +3,9 @@
  * added latency, and the same transfer by `rclone copy --transfers 20` against the same emulator, in the same run,
  * alternating. Then one 1 GB minute file through the worker, for its peak RSS.
  *
- *   npx tsx --conditions=ferry-source bench/s3-preload/run.ts [--latency-ms 50] [--rounds 2] [--big-mb 1024]
+ *   npx tsx --conditions=ferry-source bench/s3-preload/run.ts [--latency-ms 50] [--rounds 2] [--big-mb 1024] [--quick]
+ *
+ * --quick: one round and a 256 MB minute file (what `npm run bench` runs).
  *
  * Needs Redis and PostgreSQL as the tests do, and rclone (Debian's `rclone`). ferry runs as the real download-worker
  * process (concurrency 20) plus the CLI; its time includes listing, verification, the PostgreSQL ingest and the Parquet
@@ -25,16 +27,24 @@ import { sampleProcesses, mib } from '../common/process-stats.js';
 import { reportRows, type BenchRow } from '../common/report.js';
 
 const { values } = parseArgs({
-  options: { 'latency-ms': { type: 'string', default: '50' }, rounds: { type: 'string', default: '2' }, 'big-mb': { type: 'string', default: '1024' } },
+  options: {
+    'latency-ms': { type: 'string', default: '50' }, rounds: { type: 'string' }, 'big-mb': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
 });
 const latencyMs = Number(values['latency-ms']);
-const rounds = Number(values.rounds);
-const bigBytes = Number(values['big-mb']) * 1e6;
+const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
+const bigBytes = Number(values['big-mb'] ?? (values.quick ? 256 : 1024)) * 1e6;
 const END = '2025-10-31';
 const START = '2020-11-01';
 const FILES = tradingDays('us_stocks_sip', START, END).length;
 const BIG_KEY = 'us_stocks_sip/minute_aggs_v1/2024/01/2024-01-02.csv.gz';
 const run = promisify(execFile);
+
+if (!(await run('rclone', ['version']).then(() => true, () => false))) {
+  console.error('bench/s3-preload compares with rclone, which is not installed (Debian: apt-get install rclone)');
+  process.exit(2);
+}
 
 // ferry as users run it: the built JavaScript (npm ci builds it; rebuilt here so it matches the sources).
 await run('npx', ['tsc', '-b'], { cwd: REPO_ROOT });
