@@ -53,6 +53,14 @@ describe('chaos: a mixed run (collection, preload, chained syncs) keeps every in
     expect(await s.busy(), `${s.name}: the run was already over`).toBe(true);
   }
 
+  /** Six seconds into the run, the service goes away for `ms` and comes back on the same port with its data. */
+  async function outage(s: Scenario, service: { stop(): Promise<void>; start(): Promise<void> }, ms: number): Promise<void> {
+    await midRun(s, 6_000);
+    await service.stop();
+    await sleep(ms);
+    await service.start();
+  }
+
   it('kill -9 a random worker every few seconds, ten times, restarting it each time', async () => {
     await mixedRun('kill -9', async (s) => {
       const names = s.fleet.names();
@@ -64,21 +72,11 @@ describe('chaos: a mixed run (collection, preload, chained syncs) keeps every in
   }, 600_000);
 
   it('Redis restarts mid-run (AOF on): the queues, the locks and the weight budget come back', async () => {
-    await mixedRun('redis restart', async (s) => {
-      await midRun(s, 6_000);
-      await world.redis.stop();
-      await sleep(3_000);
-      await world.redis.start();
-    });
+    await mixedRun('redis restart', (s) => outage(s, world.redis, 3_000));
   }, 600_000);
 
   it('PostgreSQL is stopped for 20 s mid-run', async () => {
-    await mixedRun('postgres outage', async (s) => {
-      await midRun(s, 6_000);
-      await world.postgres.stop();
-      await sleep(20_000);
-      await world.postgres.start();
-    });
+    await mixedRun('postgres outage', (s) => outage(s, world.postgres, 20_000));
   }, 600_000);
 
   it('emulator faults: 10% 5xx, 5% connection resets, 2% truncated S3 bodies, a Dropbox token expiry, 429 storms', async () => {
