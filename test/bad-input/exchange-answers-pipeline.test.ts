@@ -43,7 +43,7 @@ describe('bad exchange answers in a real collection: the coin fails or retries, 
   });
 
   it('an unreadable answer fails its coin with the reason; the pages before it stay, nothing of it is stored', async () => {
-    h = await startCryptoHarness({ emulator: { nowMs: NOW }, env: { JOB_ATTEMPTS: '3' } });
+    h = await startCryptoHarness({ emulator: { nowMs: NOW } });
     const start = Date.UTC(2026, 7, 21); // --days 60: two pages of 1h candles, the second from start + 1000 h
     const secondPage = `startTime=${start + 1000 * H}`;
     const add = (name: BinanceFault, symbol: string, extra: { pathIncludes?: string; remaining?: number; params?: Record<string, unknown> } = {}) =>

@@ -109,6 +109,10 @@ async function startScenario(
     // Crashed workers' jobs come back within seconds, not the default half a minute.
     JOB_LOCK_MS: '4000',
     DOWNLOAD_CONCURRENCY: '3',
+    // 10% 5xx and 5% resets fail about one request in seven: with the default 3 attempts, a 1h coin (6 requests, each
+    // attempt going on from what the last one stored) would fail for good about once in ten. 8 is what a flaky
+    // source needs (see JOB_ATTEMPTS in the README); kills, restarts and outages spend no attempts at all.
+    JOB_ATTEMPTS: '8',
     SHUTDOWN_GRACE_MS: '3000',
     // Only chained syncs: scheduled directory syncs would keep repeating jobs in the queues.
     SYNC_LEARNING_EVERY: 'off',

@@ -9,7 +9,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.download.concurrency).toBe(20);
-    expect(config.download.attempts).toBe(8);
+    expect(config.download.attempts).toBe(3);
     expect(config.exchange.id).toBe('binance');
     expect(config.exchange.baseUrl).toBeUndefined();
     expect(config.sync.target).toBe('local');

@@ -160,9 +160,9 @@ export const VARIABLES = {
   }),
   JOB_ATTEMPTS: spec({
     schema: int(1, 100),
-    default: '8',
+    default: '3',
     expected: 'an integer from 1 to 100',
-    doc: 'Attempts per job for transient failures, about a minute of backoff in all (rate-limit pauses, PostgreSQL outages and permanent errors do not spend attempts).',
+    doc: 'Attempts per job for transient failures (rate-limit pauses and PostgreSQL outages do not spend attempts; permanent errors fail at once). 8 rides out a flaky source: about a minute of backoff in all.',
   }),
   JOB_LOCK_MS: spec({
     schema: int(1000, 600_000),
