@@ -1,12 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_QUEUES, createApiKey, createLogger, createQueue, createRedis, loadConfig } from '@ferry/shared';
-import { createDashboardApp } from '../../services/dashboard/src/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { startDashboard, type DashboardHarness } from '../support/dashboard-harness.js';
 
 /**
  * POST /api/admin/collect/trigger with bodies beyond those test/dashboard/admin-api.test.ts rejects: wrong types,
@@ -23,34 +16,15 @@ const nested = (depth: number): unknown => Array.from({ length: depth }).reduce<
 type Problem = { field: string; message: string };
 
 describe('admin API: malformed trigger bodies are refused with the field and the reason, and nothing is queued', () => {
-  let db: TestDatabase;
-  let redis: Redis;
-  let queues: Queue[];
-  let server: Server;
+  let dash: DashboardHarness<'admin'>;
   let base: string;
   let admin: string;
-  const prefix = uniquePrefix('badapi');
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = createRedis(TEST_REDIS_URL, 'queue');
-    const config = loadConfig({
-      DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, EXCHANGE_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'silent',
-    });
-    queues = ALL_QUEUES.map((name) => createQueue(name, redis, prefix));
-    admin = await createApiKey(db.pool, 'admin', 'admin');
-    const app = createDashboardApp({ db: db.pool, redis, queues, config, logger: createLogger({ name: 'test', level: 'silent' }) });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    dash = await startDashboard({ label: 'badapi', keys: ['admin'], config: { EXCHANGE_URL: 'http://127.0.0.1:9' } });
+    ({ base, keys: { admin } } = dash);
   });
-  afterAll(async () => {
-    await new Promise((r) => server.close(r));
-    await Promise.all(queues.map((q) => q.close()));
-    redis.disconnect();
-    await deleteKeys(prefix);
-    await db.drop();
-  });
+  afterAll(() => dash.close());
 
   /** Sends `body` as it is (a string) or as JSON, with the content type given (default application/json). */
   async function trigger(body: unknown, contentType: string | null = 'application/json') {
@@ -64,9 +38,9 @@ describe('admin API: malformed trigger bodies are refused with the field and the
   }
 
   async function nothingQueued(): Promise<void> {
-    const counts = await Promise.all(queues.map(async (q) => Object.values(await q.getJobCounts()).reduce((a, b) => a + b, 0)));
+    const counts = await Promise.all(dash.queues.map(async (q) => Object.values(await q.getJobCounts()).reduce((a, b) => a + b, 0)));
     expect(counts.reduce((a, b) => a + b, 0)).toBe(0);
-    const runs = await db.pool.query('SELECT count(*)::int AS n FROM collection_runs');
+    const runs = await dash.db.pool.query('SELECT count(*)::int AS n FROM collection_runs');
     expect(runs.rows[0].n).toBe(0);
   }
 

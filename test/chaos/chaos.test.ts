@@ -93,6 +93,9 @@ describe('chaos: a mixed run (collection, preload, chained syncs) keeps every in
       s3.control.addFault({ name: S3Fault.SlowDown, remaining: 15 });
       dropbox.control.addFault({ name: DropboxFault.TooManyRequests, remaining: 15, params: { retryAfterSeconds: 2 } });
     });
+    const injected = Object.fromEntries([binance, s3, dropbox].map((e, i) => [['binance', 's3', 'dropbox'][i],
+      Object.fromEntries(Object.entries(e.control.snapshot()).filter(([k]) => k.startsWith('fault:') || k.startsWith('injected:') || k === 'requests'))]));
+    process.stderr.write(`faults met by the run: ${JSON.stringify(injected)}\n`);
     expect(binance.control.counter(`fault:${BinanceFault.RateLimit}`)).toBe(15);
     expect(s3.control.counter(`fault:${S3Fault.TruncatedBody}`)).toBeGreaterThan(0);
     expect(dropbox.control.counter(`fault:${DropboxFault.TooManyRequests}`)).toBeGreaterThan(0);

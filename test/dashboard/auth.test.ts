@@ -1,44 +1,22 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_QUEUES, createApiKey, createLogger, createQueue, createRedis, hashApiKey, JobName, QueueName, verifyApiKey } from '@ferry/shared';
-import { createDashboardApp } from '../../services/dashboard/src/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ALL_QUEUES, createApiKey, hashApiKey, JobName, QueueName, verifyApiKey } from '@ferry/shared';
+import { startDashboard, type DashboardHarness } from '../support/dashboard-harness.js';
 import { runCli } from '../support/processes.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
 
 describe('dashboard: API keys on every route', () => {
-  let db: TestDatabase;
-  let redis: Redis;
-  let queues: Queue[];
-  let server: Server;
+  let dash: DashboardHarness<'admin' | 'viewer'>;
   let base: string;
   let admin: string;
   let viewer: string;
-  const prefix = uniquePrefix('dash');
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = createRedis(TEST_REDIS_URL, 'queue');
-    queues = ALL_QUEUES.map((name) => createQueue(name, redis, prefix));
-    admin = await createApiKey(db.pool, 'admin', 'admin');
-    viewer = await createApiKey(db.pool, 'viewer', 'viewer');
-    const app = createDashboardApp({ db: db.pool, redis, queues, logger: createLogger({ name: 'test', level: 'silent' }) });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const candles = queues.find((q) => q.name === QueueName.Candles)!;
+    dash = await startDashboard({ label: 'dash', keys: ['admin', 'viewer'] });
+    ({ base, keys: { admin, viewer } } = dash);
+    const candles = dash.queues.find((q) => q.name === QueueName.Candles)!;
     await candles.add(JobName.CollectCandles, { hello: 'world' }, { jobId: 'job-1' });
   });
-  afterAll(async () => {
-    await new Promise((r) => server.close(r));
-    await Promise.all(queues.map((q) => q.close()));
-    redis.disconnect();
-    await deleteKeys(prefix);
-    await db.drop();
-  });
+  afterAll(() => dash.close());
 
   const routes: Array<[string, string]> = [
     ['GET', '/'],
@@ -87,22 +65,22 @@ describe('dashboard: API keys on every route', () => {
     expect(body.queues.map((q) => q.name).sort()).toEqual([...ALL_QUEUES].sort());
     const pause = await fetch(`${base}/admin/queues/api/queues/candles/pause`, { method: 'PUT', headers: { 'x-api-key': admin } });
     expect(pause.status).toBeLessThan(300);
-    expect(await queues.find((q) => q.name === QueueName.Candles)!.isPaused()).toBe(true);
+    expect(await dash.queues.find((q) => q.name === QueueName.Candles)!.isPaused()).toBe(true);
     const page = await fetch(`${base}/admin/queues`, { headers: { 'x-api-key': admin } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
   });
 
   it('stores keys only as hashes', async () => {
-    const { rows } = await db.pool.query<{ key_hash: string }>('SELECT key_hash FROM api_keys ORDER BY name');
+    const { rows } = await dash.db.pool.query<{ key_hash: string }>('SELECT key_hash FROM api_keys ORDER BY name');
     expect(rows.map((r) => r.key_hash)).toEqual([hashApiKey(admin), hashApiKey(viewer)]);
-    const dump = JSON.stringify((await db.pool.query('SELECT * FROM api_keys')).rows);
+    const dump = JSON.stringify((await dash.db.pool.query('SELECT * FROM api_keys')).rows);
     expect(dump).not.toContain(admin);
     expect(dump).not.toContain(viewer);
   });
 
   it('ferry keys create, list and revoke', async () => {
-    const env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent' };
+    const env = { DATABASE_URL: dash.db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: dash.prefix, LOG_LEVEL: 'silent' };
     const created = await runCli(['keys', 'create', '--name', 'ops', '--role', 'viewer'], env);
     expect(created.code).toBe(0);
     const key = /ferry_[A-Za-z0-9_-]{43}/.exec(created.output)?.[0];
@@ -124,18 +102,18 @@ describe('dashboard: API keys on every route', () => {
   });
 
   it('records when a key was last used at most once a minute, not on every request', async () => {
-    const key = await createApiKey(db.pool, 'busy', 'viewer');
+    const key = await createApiKey(dash.db.pool, 'busy', 'viewer');
     const lastUsed = async () =>
-      (await db.pool.query<{ t: Date | null; xmin: string }>(`SELECT last_used_at AS t, xmin::text FROM api_keys WHERE name = 'busy' AND revoked_at IS NULL`)).rows[0]!;
+      (await dash.db.pool.query<{ t: Date | null; xmin: string }>(`SELECT last_used_at AS t, xmin::text FROM api_keys WHERE name = 'busy' AND revoked_at IS NULL`)).rows[0]!;
     expect((await lastUsed()).t).toBeNull();
-    for (let i = 0; i < 5; i++) expect(await verifyApiKey(db.pool, key)).toMatchObject({ name: 'busy', role: 'viewer' });
+    for (let i = 0; i < 5; i++) expect(await verifyApiKey(dash.db.pool, key)).toMatchObject({ name: 'busy', role: 'viewer' });
     const first = await lastUsed();
     expect(first.t).toBeInstanceOf(Date);
     await Promise.all(Array.from({ length: 5 }, () => fetch(`${base}/admin/queues/api/queues`, { headers: { 'x-api-key': key } })));
     // Same row version: no write happened for the requests inside the minute.
     expect(await lastUsed()).toEqual(first);
-    await db.pool.query(`UPDATE api_keys SET last_used_at = now() - interval '2 minutes' WHERE name = 'busy'`);
-    await verifyApiKey(db.pool, key);
+    await dash.db.pool.query(`UPDATE api_keys SET last_used_at = now() - interval '2 minutes' WHERE name = 'busy'`);
+    await verifyApiKey(dash.db.pool, key);
     expect((await lastUsed()).t!.getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 });

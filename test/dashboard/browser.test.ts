@@ -1,17 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import path from 'node:path';
-import { Job, Worker, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Job, Worker } from 'bullmq';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { ALL_QUEUES, createApiKey, createLogger, createQueue, createRedis, JobName, QueueName } from '@ferry/shared';
-import { createDashboardApp } from '../../services/dashboard/src/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { JobName, QueueName } from '@ferry/shared';
+import { startDashboard, type DashboardHarness } from '../support/dashboard-harness.js';
 import { REPO_ROOT } from '../support/processes.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 /** Debian's chromium; .ci/run installs it, so in CI this suite always runs. */
@@ -32,29 +27,17 @@ function screenshotOnFailure(page: Page, name: string): void {
 describe.skipIf(!HAS_CHROMIUM)(
   HAS_CHROMIUM ? 'dashboard in headless Chromium' : `dashboard in headless Chromium: SKIPPED, ${CHROMIUM} is missing (apt-get install chromium)`,
   () => {
-    let db: TestDatabase;
-    let redis: Redis;
-    let queues: Queue[];
+    let dash: DashboardHarness<'admin'>;
     let worker: Worker;
-    let server: Server;
     let browser: Browser;
     let page: Page;
     let base: string;
     let admin: string;
     let releaseJob: () => void = () => undefined;
-    const prefix = uniquePrefix('browser');
 
     beforeAll(async () => {
-      db = await createTestDatabase();
-      redis = createRedis(TEST_REDIS_URL, 'worker');
-      queues = ALL_QUEUES.map((name) => createQueue(name, redis, prefix));
-      admin = await createApiKey(db.pool, 'admin', 'admin');
-      const app = createDashboardApp({
-        db: db.pool, redis, queues, logger: createLogger({ name: 'test', level: 'silent' }), sessionSecret: 'b'.repeat(32),
-      });
-      server = app.listen(0, '127.0.0.1');
-      await new Promise((r) => server.once('listening', r));
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      dash = await startDashboard({ label: 'browser', keys: ['admin'], redis: 'worker', sessionSecret: 'b'.repeat(32) });
+      ({ base, keys: { admin } } = dash);
 
       // A real worker holds the job active after reporting progress and a log line, as a long download does.
       const held = new Promise<void>((resolve) => (releaseJob = resolve));
@@ -62,8 +45,8 @@ describe.skipIf(!HAS_CHROMIUM)(
         await job.updateProgress(42);
         await job.log(LOG_LINE);
         await held;
-      }, { connection: redis, prefix });
-      const candles = queues.find((q) => q.name === QueueName.Candles)!;
+      }, { connection: dash.redis, prefix: dash.prefix });
+      const candles = dash.queues.find((q) => q.name === QueueName.Candles)!;
       await candles.add(JobName.CollectCandles, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1d' }, { jobId: 'browser-1' });
       await waitFor(async () => (await Job.fromId(candles, 'browser-1'))?.progress === 42, { what: 'the job to report progress', timeoutMs: 10_000 });
 
@@ -83,11 +66,7 @@ describe.skipIf(!HAS_CHROMIUM)(
       await browser?.close();
       releaseJob();
       await worker?.close();
-      await Promise.all((queues ?? []).map((q) => q.close()));
-      if (server) await new Promise((r) => server.close(r));
-      redis?.disconnect();
-      await deleteKeys(prefix);
-      await db?.drop();
+      await dash?.close();
     });
 
     it("signs in with a key, opens Bull Board and sees a job's progress and log", async () => {
@@ -120,7 +99,7 @@ describe.skipIf(!HAS_CHROMIUM)(
       const paused = page.waitForResponse((r) => r.url().endsWith('/api/queues/candles/pause'));
       await page.getByRole('button', { name: 'Confirm' }).click();
       expect((await paused).status()).toBe(200);
-      expect(await queues.find((q) => q.name === QueueName.Candles)!.isPaused()).toBe(true);
+      expect(await dash.queues.find((q) => q.name === QueueName.Candles)!.isPaused()).toBe(true);
     });
   },
 );

@@ -1,19 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ALL_QUEUES, candlesStored, createApiKey, createLogger, createQueue, createRedis, ferryRegistry, JobName, jobOptions, LocalFolderTarget,
-  observeWorkerJobs, QueueName, RateLimitedError, startMetricsServer, type SyncTarget,
+  candlesStored, createLogger, ferryRegistry, JobName, jobOptions, LocalFolderTarget, observeWorkerJobs, QueueName, RateLimitedError,
+  startMetricsServer, type SyncTarget,
 } from '@ferry/shared';
-import { createDashboardApp } from '../../services/dashboard/src/app.js';
 import { startSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { startDashboard, type DashboardHarness } from '../support/dashboard-harness.js';
 import { waitFor } from '../support/wait.js';
 import { finishedJob, syncConfig, writeCandleFiles } from '../sync/support.js';
 
@@ -24,41 +19,26 @@ function sample(text: string, series: string): number {
 }
 
 describe('Prometheus metrics', () => {
-  let db: TestDatabase;
-  let redis: Redis;
-  let queues: Queue[];
-  let server: Server;
+  let dash: DashboardHarness<'viewer'>;
   let base: string;
   let viewer: string;
-  const prefix = uniquePrefix('metrics');
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = createRedis(TEST_REDIS_URL, 'worker');
-    queues = ALL_QUEUES.map((name) => createQueue(name, redis, prefix));
-    viewer = await createApiKey(db.pool, 'viewer', 'viewer');
-    const app = createDashboardApp({ db: db.pool, redis, queues, logger: createLogger({ name: 'test', level: 'silent' }) });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Worker-role Redis: the tests run BullMQ workers on it.
+    dash = await startDashboard({ label: 'metrics', keys: ['viewer'], redis: 'worker' });
+    ({ base, keys: { viewer } } = dash);
   });
-  afterAll(async () => {
-    await new Promise((r) => server.close(r));
-    await Promise.all(queues.map((q) => q.close()));
-    redis.disconnect();
-    await deleteKeys(prefix);
-    await db.drop();
-  });
+  afterAll(() => dash.close());
 
   it('the dashboard /metrics needs a key', async () => {
     expect((await fetch(`${base}/metrics`)).status).toBe(401);
   });
 
   it('the dashboard /metrics shows each queue by state, read at scrape time', async () => {
-    const candles = queues.find((q) => q.name === QueueName.Candles)!;
+    const candles = dash.queues.find((q) => q.name === QueueName.Candles)!;
     await candles.add(JobName.CollectCandles, {}, { jobId: 'm-1' });
     await candles.add(JobName.CollectCandles, {}, { jobId: 'm-2', delay: 60_000 });
-    await queues.find((q) => q.name === QueueName.Sync)!.pause();
+    await dash.queues.find((q) => q.name === QueueName.Sync)!.pause();
     const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${viewer}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
@@ -88,13 +68,13 @@ describe('Prometheus metrics', () => {
   });
 
   it('records job durations by outcome, and retries (a job failed for good is not a retry)', async () => {
-    const name = `${prefix}-jobs`;
-    const queue = new Queue(name, { connection: redis, prefix });
+    const name = `${dash.prefix}-jobs`;
+    const queue = new Queue(name, { connection: dash.redis, prefix: dash.prefix });
     const worker = new Worker(name, async (job) => {
       if (job.data === 'fail') throw new Error('boom');
       if (job.data === 'hopeless') throw new UnrecoverableError('no point retrying');
       return 'ok';
-    }, { connection: redis, prefix });
+    }, { connection: dash.redis, prefix: dash.prefix });
     try {
       observeWorkerJobs(worker);
       await queue.add('ok', 'ok');
@@ -128,10 +108,10 @@ describe('Prometheus metrics', () => {
         return requests.map(() => ({ ok: false as const, error: new RateLimitedError('429 too_many_write_operations', 200) }));
       },
     };
-    const config = syncConfig({ QUEUE_PREFIX: prefix, DATA_DIR: dataDir, SYNC_TARGET: 'local', SYNC_LOCAL_DIR: backupDir, SYNC_BATCH_WAIT_MS: '10' });
+    const config = syncConfig({ QUEUE_PREFIX: dash.prefix, DATA_DIR: dataDir, SYNC_TARGET: 'local', SYNC_LOCAL_DIR: backupDir, SYNC_BATCH_WAIT_MS: '10' });
     const [file] = await writeCandleFiles(config.dataDir, 1);
-    const sync = await startSyncWorker({ config, logger: createLogger({ name: 'test', level: 'silent' }), db: db.pool, redis, target, schedules: false });
-    const queue = queues.find((q) => q.name === QueueName.Sync)!;
+    const sync = await startSyncWorker({ config, logger: createLogger({ name: 'test', level: 'silent' }), db: dash.db.pool, redis: dash.redis, target, schedules: false });
+    const queue = dash.queues.find((q) => q.name === QueueName.Sync)!;
     await queue.resume();
     try {
       const before = await ferryRegistry.metrics();

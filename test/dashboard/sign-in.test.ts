@@ -1,13 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_QUEUES, ConfigError, createApiKey, createLogger, createQueue, createRedis, loadConfig, QueueName, revokeApiKey } from '@ferry/shared';
-import { createDashboardApp } from '../../services/dashboard/src/app.js';
+import { ConfigError, createApiKey, loadConfig, QueueName, revokeApiKey } from '@ferry/shared';
 import { SIGN_IN_FAILURES_ALLOWED } from '../../services/dashboard/src/session-auth.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { startDashboard, type DashboardHarness } from '../support/dashboard-harness.js';
 
 /** A browser's cookie jar, reduced to what these tests need. */
 function cookiesFrom(res: Response): Map<string, string> {
@@ -21,37 +15,20 @@ function cookiesFrom(res: Response): Map<string, string> {
 const PAGE_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 describe('dashboard: signing in with a key in a browser', () => {
-  let db: TestDatabase;
-  let redis: Redis;
-  let queues: Queue[];
-  let server: Server;
+  let dash: DashboardHarness<'admin' | 'viewer'>;
   let base: string;
   let admin: string;
   let viewer: string;
-  const prefix = uniquePrefix('signin');
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = createRedis(TEST_REDIS_URL, 'queue');
-    queues = ALL_QUEUES.map((name) => createQueue(name, redis, prefix));
-    admin = await createApiKey(db.pool, 'admin', 'admin');
-    viewer = await createApiKey(db.pool, 'viewer', 'viewer');
-    const app = createDashboardApp({
-      db: db.pool, redis, queues, logger: createLogger({ name: 'test', level: 'silent' }), sessionSecret: 'x'.repeat(32),
+    dash = await startDashboard({
+      label: 'signin', keys: ['admin', 'viewer'], sessionSecret: 'x'.repeat(32),
       // The tests are the proxy: X-Forwarded-For from loopback says which client a request stands for.
       trustProxy: ['loopback'],
     });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, keys: { admin, viewer } } = dash);
   });
-  afterAll(async () => {
-    await new Promise((r) => server.close(r));
-    await Promise.all(queues.map((q) => q.close()));
-    redis.disconnect();
-    await deleteKeys(prefix);
-    await db.drop();
-  });
+  afterAll(() => dash.close());
 
   /** What a browser does: load the form (its CSRF cookie and token), then post it. */
   const signIn = async (key: string, options: { client?: string; next?: string } = {}) => {
@@ -111,7 +88,7 @@ describe('dashboard: signing in with a key in a browser', () => {
     expect(setCookie).toMatch(/; SameSite=Strict/);
     const cookie = `ferry.sid=${cookiesFrom(res).get('ferry.sid')}`;
     expect((await fetch(`${base}/admin/queues/api/queues`, { headers: { cookie } })).status).toBe(200);
-    expect((await redis.keys(`${prefix}:session:*`)).length).toBeGreaterThan(0);
+    expect((await dash.redis.keys(`${dash.prefix}:session:*`)).length).toBeGreaterThan(0);
   });
 
   it('refuses a sign-in form that does not carry its CSRF token (login CSRF)', async () => {
@@ -143,7 +120,7 @@ describe('dashboard: signing in with a key in a browser', () => {
     expect((await fetch(url, { method: 'PUT', headers: { cookie, 'x-xsrf-token': 'wrong' } })).status).toBe(403);
     expect((await fetch(`${base}/logout`, { method: 'POST', headers: { cookie }, redirect: 'manual' })).status).toBe(403);
     expect((await fetch(url, { method: 'PUT', headers: { cookie, 'x-xsrf-token': token } })).status).toBeLessThan(300);
-    expect(await queues.find((q) => q.name === QueueName.Candles)!.isPaused()).toBe(true);
+    expect(await dash.queues.find((q) => q.name === QueueName.Candles)!.isPaused()).toBe(true);
   });
 
   it("a viewer's session can look but not change anything", async () => {
@@ -158,19 +135,19 @@ describe('dashboard: signing in with a key in a browser', () => {
     expect(out.status).toBe(303);
     expect((await fetch(`${base}/admin/queues/api/queues`, { headers })).status).toBe(401);
 
-    const ops = await createApiKey(db.pool, 'ops', 'admin');
+    const ops = await createApiKey(dash.db.pool, 'ops', 'admin');
     headers = sessionHeaders(await signIn(ops));
     expect((await fetch(`${base}/admin/queues/api/queues`, { headers })).status).toBe(200);
-    await revokeApiKey(db.pool, 'ops');
+    await revokeApiKey(dash.db.pool, 'ops');
     expect((await fetch(`${base}/admin/queues/api/queues`, { headers })).status).toBe(401);
 
-    const opsAgain = await createApiKey(db.pool, 'ops', 'viewer');
+    const opsAgain = await createApiKey(dash.db.pool, 'ops', 'viewer');
     const revived = sessionHeaders(await signIn(ops));
     expect((await fetch(`${base}/admin/queues/api/queues`, { headers: revived })).status).toBe(401);
     const fresh = sessionHeaders(await signIn(opsAgain));
     expect((await fetch(`${base}/admin/queues/api/queues`, { headers: fresh })).status).toBe(200);
     // Revoking the new key also ends sessions a page opens: the browser is sent to sign in again.
-    await revokeApiKey(db.pool, 'ops');
+    await revokeApiKey(dash.db.pool, 'ops');
     const page = await fetch(`${base}/admin/queues`, { headers: { ...fresh, accept: PAGE_ACCEPT }, redirect: 'manual' });
     expect(page.status).toBe(303);
     expect(page.headers.get('location')).toMatch(/^\/login\?next=/);
