@@ -24,7 +24,6 @@ describe('Prometheus metrics', () => {
   let viewer: string;
 
   beforeAll(async () => {
-    // Worker-role Redis: the tests run BullMQ workers on it.
     dash = await startDashboard({ label: 'metrics', keys: ['viewer'], redis: 'worker' });
     ({ base, keys: { viewer } } = dash);
   });

@@ -58,6 +58,13 @@ export async function createServiceContext(name: string, env: NodeJS.ProcessEnv 
     const redis = lifecycle.add('redis', createRedis(config.redis.url, 'worker'), (r) => r.quit());
     return { name, config, logger, lifecycle, db, redis };
   } catch (err) {
+    if (lifecycle.isShuttingDown) {
+      // A signal came while starting: the closed pool or connection is why this step failed, and the signal
+      // handler exits 0 once everything is closed.
+      logger.info('stopped while starting');
+      await lifecycle.shutdown('signal while starting');
+      return new Promise<never>(() => undefined);
+    }
     logger.fatal({ err }, 'cannot start');
     await lifecycle.shutdown('start failed');
     process.exit(1);
