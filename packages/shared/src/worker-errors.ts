@@ -61,13 +61,15 @@ export interface FailureContext extends PauseTarget {
 export async function failJob(err: unknown, ctx: FailureContext): Promise<Error> {
   const { job, token } = ctx;
   if (ctx.interrupted && token) return handBack(job, token, 250);
-  if (token && failureKindOf(err) !== 'permanent' && ctx.storeAnswers && !(await ctx.storeAnswers())) {
+  const kind = failureKindOf(err);
+  // Only a failure of unknown cause may be the store's; rate limits and bans are the source's, and pause at once.
+  if (token && (kind === 'network' || kind === 'transient') && ctx.storeAnswers && !(await ctx.storeAnswers())) {
     return handBack(job, token, storeOutageDelayMs());
   }
   const failure = await toBullmqFailure(err, job.attemptsMade, ctx);
   if (failure instanceof RateLimitError) {
-    const kind = failureKindOf(err) === 'banned' ? 'banned' : 'rate-limited';
-    await Promise.resolve(ctx.onPaused?.(kind, retryDelayMs(kind, job.attemptsMade + 1, (err as RateLimitedError | BannedError).retryAfterMs)))
+    const paused = kind === 'banned' ? 'banned' : 'rate-limited';
+    await Promise.resolve(ctx.onPaused?.(paused, retryDelayMs(paused, job.attemptsMade + 1, (err as RateLimitedError | BannedError).retryAfterMs)))
       .catch(() => undefined);
     return failure;
   }

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runSummary, type Pool, type RunSummary } from '@ferry/shared';
+import { runProgress, runSummary, type Pool, type RunProgress, type RunSummary } from '@ferry/shared';
 
 /** Pure rendering of a run's progress line: what `--wait` shows while a run goes on. */
-export function progressLine(summary: RunSummary, elapsedMs: number): string {
+export function progressLine(summary: RunProgress, elapsedMs: number): string {
   const done = summary.total - summary.pending;
   const pct = summary.total === 0 ? 100 : (done / summary.total) * 100;
-  const pauses = summary.details.reduce((n, d) => n + Number(d.details['rate_limit_pauses'] ?? 0), 0);
+  const pauses = summary.rate_limit_pauses;
   // ETA from the pace of items that did work; items skipped as already complete take no time.
   const worked = summary.complete + summary.partial + summary.failed;
   const eta = worked > 0 && summary.pending > 0 ? (elapsedMs / worked) * summary.pending : undefined;
@@ -28,19 +28,19 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${(m % 60).toString().padStart(2, '0')}m`;
 }
 
-/** Polls the run until no item is queued or running; `onUpdate` gets each summary. */
+/** Polls the run's counts until no item is queued or running (`onUpdate` gets each), then returns its summary. */
 export async function waitForRun(
   db: Pool,
   runId: string,
-  onUpdate: (summary: RunSummary) => void,
+  onUpdate: (progress: RunProgress) => void,
   options: { intervalMs?: number; signal?: AbortSignal } = {},
 ): Promise<RunSummary> {
   for (;;) {
     options.signal?.throwIfAborted();
-    const summary = await runSummary(db, runId);
-    if (!summary) throw new Error(`run ${runId} disappeared`);
-    onUpdate(summary);
-    if (summary.pending === 0) return summary;
+    const progress = await runProgress(db, runId);
+    if (!progress) throw new Error(`run ${runId} disappeared`);
+    onUpdate(progress);
+    if (progress.pending === 0) return (await runSummary(db, runId))!;
     await sleep(options.intervalMs ?? 500, undefined, options.signal ? { signal: options.signal } : undefined);
   }
 }

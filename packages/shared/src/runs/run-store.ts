@@ -200,6 +200,38 @@ export async function runSummary(db: Queryable, runId?: string): Promise<RunSumm
   };
 }
 
+/** Where a run stands, counted by PostgreSQL: what `--wait` polls, without reading every item. */
+export interface RunProgress {
+  status: string;
+  total: number;
+  complete: number;
+  partial: number;
+  failed: number;
+  skipped: number;
+  pending: number;
+  total_records: number;
+  /** Rate-limit pauses the run's items met (candle jobs count theirs in details.rate_limit_pauses). */
+  rate_limit_pauses: number;
+}
+
+export async function runProgress(db: Queryable, runId: string): Promise<RunProgress | undefined> {
+  const { rows } = await db.query<RunProgress>(
+    `SELECT r.status,
+            count(i.item_key)::int AS total,
+            count(*) FILTER (WHERE i.status = 'complete')::int AS complete,
+            count(*) FILTER (WHERE i.status = 'partial')::int AS partial,
+            count(*) FILTER (WHERE i.status = 'failed')::int AS failed,
+            count(*) FILTER (WHERE i.status = 'skipped')::int AS skipped,
+            count(*) FILTER (WHERE i.status IN ('queued', 'running'))::int AS pending,
+            coalesce(sum(i.records), 0)::bigint AS total_records,
+            coalesce(sum((i.details->>'rate_limit_pauses')::int), 0)::int AS rate_limit_pauses
+     FROM collection_runs r LEFT JOIN run_items i ON i.run_id = r.id
+     WHERE r.id = $1 GROUP BY r.id`,
+    [runId],
+  );
+  return rows[0];
+}
+
 /** Whether a run id looks valid, so a CLI can say so before asking the database. */
 export function isRunId(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);

@@ -3,7 +3,7 @@ import { Job, type Queue } from 'bullmq';
 import type { Command } from 'commander';
 import {
   clearFlatFileCache, createQueue, flatFileS3Client, formatPreloadProgress, loadConfig, preloadJobId, queuePreload, QueueName,
-  runSummary, type Pool, type PreloadOutcome, type RunSummary,
+  runProgress, runSummary, type Pool, type PreloadOutcome, type RunSummary,
 } from '@ferry/shared';
 import { openCliContext } from '../cli-context.js';
 import { parsePreloadRequest } from '../preload-request.js';
@@ -89,7 +89,8 @@ async function waitForPreload(db: Pool, queue: Queue, runId: string, skipped: nu
   const started = Date.now();
   let lastPrinted = 0;
   for (;;) {
-    const summary = (await runSummary(db, runId))!;
+    const summary = await runProgress(db, runId);
+    if (!summary) throw new Error(`run ${runId} disappeared`);
     const line = formatPreloadProgress({
       done: summary.total - summary.pending - skipped,
       total: summary.total - skipped,
@@ -106,11 +107,12 @@ async function waitForPreload(db: Pool, queue: Queue, runId: string, skipped: nu
       if (state === 'completed' || state === 'failed' || state === 'unknown') {
         // Read after its state: a job read while still active has no return value yet, even if it completes a moment later.
         const parent = await Job.fromId(queue, preloadJobId(runId));
+        const final = (await runSummary(db, runId))!;
         if (io.isTty) io.stderr('\n');
-        if (!parent) return preloadReport(summary, skipped, undefined, 'the finishing job is gone from Redis');
+        if (!parent) return preloadReport(final, skipped, undefined, 'the finishing job is gone from Redis');
         return state === 'completed'
-          ? preloadReport(summary, skipped, parent.returnvalue as PreloadOutcome)
-          : preloadReport(summary, skipped, undefined, parent.failedReason);
+          ? preloadReport(final, skipped, parent.returnvalue as PreloadOutcome)
+          : preloadReport(final, skipped, undefined, parent.failedReason);
       }
     }
     await sleep(200);
