@@ -1,9 +1,19 @@
-import { createServiceContext, createSyncTarget, ferryRegistry, observeWorkerJobs, restoreCandles, startMetricsServer } from '@ferry/shared';
+import path from 'node:path';
+import {
+  createServiceContext, createSyncTarget, ferryRegistry, observeWorkerJobs, restoreCandles, startMetricsServer, sweepStaleTempFiles,
+} from '@ferry/shared';
 import { startCandleWorker } from './candle-worker.js';
 import { startFlatFileWorkers } from './flat-file-worker.js';
 
 /** download-worker: env -> config -> create -> start; SIGTERM drains within SHUTDOWN_GRACE_MS. */
 const ctx = await createServiceContext('download-worker');
+
+// Temp files of writes that a crash cut short (Parquet files, cached flat files): an hour old is long dead.
+const { dataDir, s3: { cacheDir } } = ctx.config;
+const cacheOutside = path.relative(dataDir, cacheDir).startsWith('..') || path.isAbsolute(path.relative(dataDir, cacheDir));
+let swept = await sweepStaleTempFiles(dataDir, 60 * 60_000);
+if (cacheOutside) swept += await sweepStaleTempFiles(cacheDir, 60 * 60_000);
+if (swept > 0) ctx.logger.info({ files: swept }, 'removed temp files left by interrupted writes');
 
 if (ctx.config.sync.restoreOnStartup) {
   // One restore however many workers start together: the others wait for it (a lock in Redis), then go on.

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
 import type { Candle } from '../candle.js';
 import { DataValidationError } from '../errors.js';
+import { tempPathFor } from '../sync/atomic-file.js';
 
 /**
  * The one Parquet writer. A candle file has six required columns, in this order:
@@ -76,7 +76,7 @@ export async function writeCandlesParquet(
   }
   const directory = path.dirname(absolutePath);
   await mkdir(directory, { recursive: true });
-  const tempPath = path.join(directory, `.${path.basename(absolutePath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tempPath = tempPathFor(absolutePath);
   const handle = await open(tempPath, 'wx');
   let handleOpen = true;
   let written: WrittenCandleFile;

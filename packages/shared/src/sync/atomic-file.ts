@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, type FileHandle, open } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { TransientError } from '../errors.js';
 import { ContentHasher } from './content-hash.js';
@@ -22,6 +22,26 @@ export function tempPathFor(targetPath: string): string {
 
 export function isTempFileName(name: string): boolean {
   return name.startsWith('.') && name.endsWith('.tmp');
+}
+
+/**
+ * Removes temp files under `dir` last written more than `olderThanMs` ago: what a process killed mid-write (kill -9,
+ * a lost container) left behind. A write in progress, on this host or another sharing the volume, touches its temp
+ * file far more often than that. Returns how many were removed; a missing `dir` is fine.
+ */
+export async function sweepStaleTempFiles(dir: string, olderThanMs: number, now = Date.now()): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  let removed = 0;
+  for (const entry of entries) {
+    if (!entry.isFile() || !isTempFileName(entry.name)) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && now - info.mtimeMs > olderThanMs) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 export async function writeFileAtomically(
