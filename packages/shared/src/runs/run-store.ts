@@ -143,15 +143,9 @@ export interface RunItemSummary {
   details: Record<string, unknown>;
 }
 
-/** The seeds' summary shape. */
-export interface RunSummary {
-  run_id: string;
-  kind: RunKind;
+/** A run's items counted by status, and the records they stored. */
+export interface RunCounts {
   status: string;
-  params: unknown;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
   total: number;
   complete: number;
   partial: number;
@@ -159,6 +153,16 @@ export interface RunSummary {
   skipped: number;
   pending: number;
   total_records: number;
+}
+
+/** The seeds' summary shape. */
+export interface RunSummary extends RunCounts {
+  run_id: string;
+  kind: RunKind;
+  params: unknown;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
   details: RunItemSummary[];
 }
 
@@ -201,15 +205,7 @@ export async function runSummary(db: Queryable, runId?: string): Promise<RunSumm
 }
 
 /** Where a run stands, counted by PostgreSQL: what `--wait` polls, without reading every item. */
-export interface RunProgress {
-  status: string;
-  total: number;
-  complete: number;
-  partial: number;
-  failed: number;
-  skipped: number;
-  pending: number;
-  total_records: number;
+export interface RunProgress extends RunCounts {
   /** Rate-limit pauses the run's items met (candle jobs count theirs in details.rate_limit_pauses). */
   rate_limit_pauses: number;
 }
