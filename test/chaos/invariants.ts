@@ -40,12 +40,11 @@ export async function checkInvariants(s: Scenario, truth: Truth): Promise<Checke
   await checkBars(s, problems, expectedFiles);
   const files = await parquetFiles(s.dataDir);
   await checkParquet(s, files, expectedFiles, problems);
-  await checkSynced(s, files, truth.dropbox, problems);
+  const syncedFiles = await checkSynced(s, files, truth.dropbox, problems);
   const rows = async (table: string) => (await s.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
-  const synced = files.filter((f) => truth.dropbox.fileMetadata(joinRemotePath(s.dropboxRoot, remoteKeyFor(f, new Date()))));
   return {
     problems,
-    counts: { candles: await rows('candles'), bars: await rows('bars'), parquetFiles: files.length, syncedFiles: synced.length },
+    counts: { candles: await rows('candles'), bars: await rows('bars'), parquetFiles: files.length, syncedFiles },
   };
 }
 
@@ -156,9 +155,10 @@ async function checkParquet(s: Scenario, files: string[], expected: Map<string, 
   for (const series of expected.keys()) if (!seen.has(series)) problems.push(`no Parquet file for ${series}`);
 }
 
-/** Every local Parquet file is on Dropbox with its content hash, and nothing else is there. */
-async function checkSynced(s: Scenario, files: string[], dropbox: DropboxEmulator, problems: string[]): Promise<void> {
+/** Every local Parquet file is on Dropbox with its content hash, and nothing else is there; returns how many are. */
+async function checkSynced(s: Scenario, files: string[], dropbox: DropboxEmulator, problems: string[]): Promise<number> {
   const wanted = new Set<string>();
+  let synced = 0;
   for (const file of files) {
     const remote = joinRemotePath(s.dropboxRoot, remoteKeyFor(file, new Date()));
     wanted.add(remote.toLowerCase());
@@ -167,6 +167,7 @@ async function checkSynced(s: Scenario, files: string[], dropbox: DropboxEmulato
       problems.push(`${file}: not on Dropbox at ${remote}`);
       continue;
     }
+    synced++;
     const local = await contentHashOfFile(path.join(s.dataDir, file));
     if (meta.content_hash !== local) problems.push(`${remote}: content_hash ${meta.content_hash}, the local file's is ${local}`);
   }
@@ -174,6 +175,7 @@ async function checkSynced(s: Scenario, files: string[], dropbox: DropboxEmulato
   for (const remote of dropbox.listFilePaths()) {
     if (remote.toLowerCase().startsWith(root) && !wanted.has(remote.toLowerCase())) problems.push(`${remote}: on Dropbox but not a local file`);
   }
+  return synced;
 }
 
 const FIELDS = ['openTime', 'open', 'high', 'low', 'close', 'volume'] as const;

@@ -57,7 +57,7 @@ describe('failJob while PostgreSQL does not answer', () => {
         return 'done';
       } catch (err) {
         throw await failJob(err, { job, token, queue, interrupted: false,
-          storeAnswers: () => databaseAnswers(storeDown ? deadPool : db.pool) });
+          store: storeDown ? deadPool : db.pool });
       }
     });
     expect(state).toBe('completed');
@@ -74,7 +74,7 @@ describe('failJob while PostgreSQL does not answer', () => {
         throw new Error('the exchange says no');
       } catch (err) {
         throw await failJob(err, { job, token, queue, interrupted: false,
-          storeAnswers: () => databaseAnswers(db.pool),
+          store: db.pool,
           onFinalFailure: async (reason) => {
             if (runs < 2) throw new Error('Connection terminated unexpectedly');
             recorded.push(reason);

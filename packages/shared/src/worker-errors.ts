@@ -1,4 +1,5 @@
 import { DelayedError, RateLimitError, UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import { databaseAnswers, type Pool } from './db/pool.js';
 import { BannedError, failureKindOf, RateLimitedError, errorMessage } from './errors.js';
 import { retryDelayMs, storeOutageDelayMs } from './retry-policy.js';
 
@@ -8,8 +9,9 @@ import { retryDelayMs, storeOutageDelayMs } from './retry-policy.js';
  *  - rate-limited/banned:  the whole queue is rate-limited (every worker, every host) for as long as the source
  *                          asked, and the job goes back to waiting without spending an attempt;
  *  - network/transient:    rethrown; BullMQ retries after the delay `ferryBackoff` computes from the retry policy;
- *  - PostgreSQL down:      whatever the error, the job waits for the store without spending an attempt, so an
- *                          outage of any length fails no work and leaves no failure unrecorded.
+ *  - PostgreSQL down:      a network or transient failure while ferry's store does not answer is the store's:
+ *                          the job waits for it without spending an attempt, so an outage of any length fails no
+ *                          work; a final failure that cannot be recorded runs again rather than end unrecorded.
  */
 export interface PauseTarget {
   queue: Queue;
@@ -50,8 +52,8 @@ export interface FailureContext extends PauseTarget {
   onFinalFailure?: (reason: string) => Promise<void>;
   /** Called when the queue is paused for a rate limit or a ban (for the record; its errors are ignored). */
   onPaused?: (kind: 'rate-limited' | 'banned', ms: number) => Promise<void> | void;
-  /** Whether ferry's own store (PostgreSQL) answers; when it does not, the job waits for it (see above). */
-  storeAnswers?: () => Promise<boolean>;
+  /** ferry's own store: when it does not answer, the job waits for it (see above). */
+  store?: Pool;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function failJob(err: unknown, ctx: FailureContext): Promise<Error>
   if (ctx.interrupted && token) return handBack(job, token, 250);
   const kind = failureKindOf(err);
   // Only a failure of unknown cause may be the store's; rate limits and bans are the source's, and pause at once.
-  if (token && (kind === 'network' || kind === 'transient') && ctx.storeAnswers && !(await ctx.storeAnswers())) {
+  if (token && (kind === 'network' || kind === 'transient') && ctx.store && !(await databaseAnswers(ctx.store))) {
     return handBack(job, token, storeOutageDelayMs());
   }
   const failure = await toBullmqFailure(err, job.attemptsMade, ctx);

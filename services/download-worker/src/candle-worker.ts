@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  candlesStored, chainSyncJob, contentHashOfFile, createQueue, databaseAnswers, openExchange, rateLimitPauses, failJob, ferryWorkerOptions, logWorkerEvents,
+  candlesStored, chainSyncJob, contentHashOfFile, createQueue, openExchange, rateLimitPauses, failJob, ferryWorkerOptions, logWorkerEvents,
   finishItem, JobName, markItemRunning, parsePayload, PermanentError, QueueName, type WeightBudget,
   candleItemKey, writeCandlesParquet, type CollectCandlesPayload, type FerryConfig, type Logger, type Pool,
 } from '@ferry/shared';
@@ -117,7 +117,7 @@ export async function startCandleWorker(deps: CandleWorkerDeps): Promise<Running
         token,
         queue: candleQueue,
         interrupted: shutdown.signal.aborted,
-        storeAnswers: () => databaseAnswers(db),
+        store: db,
         pauseRequests: budget ? (ms) => budget!.pauseFor(ms) : undefined,
         onPaused: async (kind, ms) => {
           logger.warn({ jobId: job.id, kind, ms }, 'queue paused');

@@ -5,7 +5,7 @@ import { Worker, type Job } from 'bullmq';
 import pLimit from 'p-limit';
 import type { Redis } from 'ioredis';
 import {
-  createQueue, databaseAnswers, DataValidationError, ensureCachedFile, failJob, ferryWorkerOptions, finishItem, flatFileBytes, flatFileS3Client,
+  createQueue, DataValidationError, ensureCachedFile, failJob, ferryWorkerOptions, finishItem, flatFileBytes, flatFileS3Client,
   ingestFlatFile, JobName, logWorkerEvents, parsePayload, QueueName, rateLimitPauses, readFlatFileBars, recordItemOutcome,
   type DownloadFlatFilePayload, type FerryConfig, type Logger, type Pool, type PreloadOutcome,
 } from '@ferry/shared';
@@ -96,7 +96,7 @@ export function startFlatFileWorkers(deps: FlatFileWorkerDeps): RunningFlatFileW
       const parsed = payload;
       throw await failJob(err, {
         job, token, queue: fileQueue, interrupted: shutdown.signal.aborted,
-        storeAnswers: () => databaseAnswers(db),
+        store: db,
         onPaused: async (kind, ms) => {
           logger.warn({ jobId: job.id, kind, ms }, 'flat-file queue paused');
           rateLimitPauses.inc({ queue: QueueName.FlatFiles, kind });
@@ -120,7 +120,7 @@ export function startFlatFileWorkers(deps: FlatFileWorkerDeps): RunningFlatFileW
       });
     } catch (err) {
       throw await failJob(err, {
-        job, token, queue: preloadQueue, interrupted: shutdown.signal.aborted, storeAnswers: () => databaseAnswers(db),
+        job, token, queue: preloadQueue, interrupted: shutdown.signal.aborted, store: db,
       });
     }
   }

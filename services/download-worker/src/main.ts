@@ -1,4 +1,3 @@
-import path from 'node:path';
 import {
   createServiceContext, createSyncTarget, ferryRegistry, observeWorkerJobs, restoreCandles, startMetricsServer, sweepStaleTempFiles,
 } from '@ferry/shared';
@@ -9,10 +8,9 @@ import { startFlatFileWorkers } from './flat-file-worker.js';
 const ctx = await createServiceContext('download-worker');
 
 // Temp files of writes that a crash cut short (Parquet files, cached flat files): an hour old is long dead.
-const { dataDir, s3: { cacheDir } } = ctx.config;
-const cacheOutside = path.relative(dataDir, cacheDir).startsWith('..') || path.isAbsolute(path.relative(dataDir, cacheDir));
-let swept = await sweepStaleTempFiles(dataDir, 60 * 60_000);
-if (cacheOutside) swept += await sweepStaleTempFiles(cacheDir, 60 * 60_000);
+let swept = 0;
+// One after the other: the cache is usually inside the data dir, and what the first sweep removed is not counted twice.
+for (const dir of new Set([ctx.config.dataDir, ctx.config.s3.cacheDir])) swept += await sweepStaleTempFiles(dir, 60 * 60_000);
 if (swept > 0) ctx.logger.info({ files: swept }, 'removed temp files left by interrupted writes');
 
 if (ctx.config.sync.restoreOnStartup) {

@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  createQueue, databaseAnswers, describeSyncRules, directorySyncRules, errorMessage, failJob, ferryWorkerOptions, JobName, localFileForSync,
+  createQueue, describeSyncRules, directorySyncRules, errorMessage, failJob, ferryWorkerOptions, JobName, localFileForSync,
   logWorkerEvents, MANUAL_RATE_LIMIT_ENABLER, parsePayload, QueueName, RateLimitedError, recordFileSyncs, remoteKeyFor,
   type FerryConfig, type Logger, type Pool, type SyncOutcome, type SyncTarget,
 } from '@ferry/shared';
@@ -136,7 +136,7 @@ export async function startSyncWorker(deps: SyncWorkerDeps): Promise<RunningSync
         token,
         queue,
         interrupted: false,
-        storeAnswers: () => databaseAnswers(db),
+        store: db,
         onPaused: async (kind, ms) => {
           logger.warn({ jobId: job.id, kind, ms }, 'sync queue paused');
           await job.log(`${kind}: sync queue paused for ${Math.round(ms / 1000)} s`).catch(() => undefined);

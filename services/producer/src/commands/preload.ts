@@ -89,20 +89,20 @@ async function waitForPreload(db: Pool, queue: Queue, runId: string, skipped: nu
   const started = Date.now();
   let lastPrinted = 0;
   for (;;) {
-    const summary = await runProgress(db, runId);
-    if (!summary) throw new Error(`run ${runId} disappeared`);
+    const progress = await runProgress(db, runId);
+    if (!progress) throw new Error(`run ${runId} disappeared`);
     const line = formatPreloadProgress({
-      done: summary.total - summary.pending - skipped,
-      total: summary.total - skipped,
+      done: progress.total - progress.pending - skipped,
+      total: progress.total - skipped,
       skipped,
       elapsedMs: Date.now() - started,
     });
     if (io.isTty) io.stderr(`\r\x1b[2K${line}`);
-    else if (Date.now() - lastPrinted >= 5_000 || summary.pending === 0) {
+    else if (Date.now() - lastPrinted >= 5_000 || progress.pending === 0) {
       lastPrinted = Date.now();
       io.stderr(`${line}\n`);
     }
-    if (summary.pending === 0) {
+    if (progress.pending === 0) {
       const state = await queue.getJobState(preloadJobId(runId));
       if (state === 'completed' || state === 'failed' || state === 'unknown') {
         // Read after its state: a job read while still active has no return value yet, even if it completes a moment later.
