@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -84,8 +83,10 @@ export async function startCandleWorker(deps: CandleWorkerDeps): Promise<Running
           const written = await writeCandlesParquet(target, candles);
           return { bytes: written.bytes, contentHash: await contentHashOfFile(target) };
         },
-        fileExists: async (relativePath) =>
-          fs.access(path.join(config.dataDir, relativePath)).then(() => true, () => false),
+        existingFileHash: (relativePath) => contentHashOfFile(path.join(config.dataDir, relativePath)).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+          throw err;
+        }),
         chainSync: async (syncPayload, contentHash) => {
           const id = await chainSyncJob(syncQueue, syncPayload, contentHash, config.download.attempts);
           await job.log(`chained sync job ${id}`);

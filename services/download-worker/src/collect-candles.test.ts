@@ -54,7 +54,7 @@ describe('collectCandles', () => {
       const w = await writeCandlesParquet(path.join(dataDir, rel), candles);
       return { bytes: w.bytes, contentHash: `hash-${w.rows}` };
     },
-    fileExists: (rel) => fs.access(path.join(dataDir, rel)).then(() => true, () => false),
+    existingFileHash: (rel) => fs.access(path.join(dataDir, rel)).then(() => 'hash-on-disk', () => undefined),
     chainSync: async (p, hash) => void synced.push({ payload: p, hash }),
     progress: () => undefined,
     log: () => undefined,
@@ -89,6 +89,17 @@ describe('collectCandles', () => {
     const again = await collectCandles(payload(), deps(source));
     expect(source.requests).toEqual([]);
     expect(again).toMatchObject({ status: 'skipped', records: 250, stored: 0 });
+  });
+
+  it('chains the sync of a file already written when run again, so an attempt killed before chaining it loses no sync', async () => {
+    const source = new FakeSource(T0 + 250 * H);
+    const first = await collectCandles(payload(), deps(source));
+    const written = await fs.stat(path.join(dataDir, first.file!.relativePath));
+    synced.length = 0;
+    const again = await collectCandles(payload(), deps(source));
+    expect(again.file).toMatchObject({ relativePath: first.file!.relativePath, bytes: 0 });
+    expect((await fs.stat(path.join(dataDir, first.file!.relativePath))).mtimeMs).toBe(written.mtimeMs);
+    expect(synced).toEqual([{ payload: expect.objectContaining({ relativePath: first.file!.relativePath }), hash: 'hash-on-disk' }]);
   });
 
   it('records the exchange\'s own holes once and does not chase them again', async () => {

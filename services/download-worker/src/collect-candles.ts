@@ -27,8 +27,8 @@ export interface CollectDeps {
   source: CandleSource;
   dataDir: string;
   writeParquet(relativePath: string, candles: readonly Candle[]): Promise<{ bytes: number; contentHash: string }>;
-  /** Whether a file exists under dataDir already (then an unchanged series is not rendered again). */
-  fileExists(relativePath: string): Promise<boolean>;
+  /** The content hash of a file already under dataDir, or undefined (then an unchanged series is not rendered again). */
+  existingFileHash(relativePath: string): Promise<string | undefined>;
   chainSync(payload: SyncFilePayload, contentHash: string): Promise<void>;
   progress(p: CandleProgress): void;
   log(message: string): void;
@@ -137,11 +137,13 @@ async function renderFile(
   const last = candles.at(-1);
   if (!first || !last) return null;
   const relativePath = candleFilePath({ symbol: series.symbol, timeframe: series.timeframe, startMs: first.openTime, endMs: last.openTime });
-  if (!changed && (await deps.fileExists(relativePath))) {
-    return { relativePath, rows: candles.length, bytes: 0 };
-  }
-  const { bytes, contentHash } = await deps.writeParquet(relativePath, candles);
-  deps.log(`wrote ${relativePath} (${candles.length} rows, ${bytes} bytes)`);
+  const existingHash = changed ? undefined : await deps.existingFileHash(relativePath);
+  const { bytes, contentHash } = existingHash === undefined
+    ? await deps.writeParquet(relativePath, candles)
+    : { bytes: 0, contentHash: existingHash };
+  if (existingHash === undefined) deps.log(`wrote ${relativePath} (${candles.length} rows, ${bytes} bytes)`);
+  // Chained even when the file was already there: an attempt killed between writing it and chaining its sync leaves
+  // it unsynced otherwise. Same bytes, same job id, so a sync chained before is not queued twice.
   await deps.chainSync(
     {
       relativePath,
