@@ -4,8 +4,10 @@
  * alternating. Then one 1 GB minute file through the worker, for its peak RSS.
  *
  *   npx tsx --conditions=ferry-source bench/s3-preload/run.ts [--latency-ms 50] [--rounds 2] [--big-mb 1024] [--quick]
+ *     [--profile DIR]
  *
- * --quick: one round and a 256 MB minute file (what `npm run bench` runs).
+ * --quick: one round and a 256 MB minute file (what `npm run bench` runs). --profile: the worker runs with
+ * `--cpu-prof` and writes its CPU profiles into DIR.
  *
  * Needs Redis and PostgreSQL as the tests do, and rclone (Debian's `rclone`). ferry runs as the real download-worker
  * process (concurrency 20) plus the CLI; its time includes listing, verification, the PostgreSQL ingest and the Parquet
@@ -29,7 +31,7 @@ import { reportRows, type BenchRow } from '../common/report.js';
 const { values } = parseArgs({
   options: {
     'latency-ms': { type: 'string', default: '50' }, rounds: { type: 'string' }, 'big-mb': { type: 'string' },
-    quick: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false }, profile: { type: 'string' },
   },
 });
 const latencyMs = Number(values['latency-ms']);
@@ -50,7 +52,8 @@ if (!(await run('rclone', ['version']).then(() => true, () => false))) {
 await run('npx', ['tsc', '-b'], { cwd: REPO_ROOT });
 
 function spawnBuilt(entry: string, args: readonly string[], env: NodeJS.ProcessEnv): ServiceProcess {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, entry), ...args], { cwd: REPO_ROOT, env: { ...process.env, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = values.profile && entry.includes('download-worker') ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [];
+  const child = spawn(process.execPath, [...profile, path.join(REPO_ROOT, entry), ...args], { cwd: REPO_ROOT, env: { ...process.env, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -69,7 +72,14 @@ const baseEnv = {
   S3_SECRET_ACCESS_KEY: DEFAULT_S3_CREDENTIALS.secretAccessKey, DOWNLOAD_CONCURRENCY: '20', LOG_LEVEL: 'info', SYNC_TARGET: 'none',
 };
 
-interface Timed { seconds: number; bytes: number; gets: number; peakRss?: number }
+interface Timed {
+  seconds: number;
+  bytes: number;
+  gets: number;
+  peakRss?: number;
+  /** Where ferry's time went, from the CLI's start, in ms: the run recorded (CLI start-up and listing), the first and last file in. */
+  phases?: { runCreated: number; firstFile: number; lastFile: number };
+}
 
 /**
  * One ferry preload from scratch: fresh database, Redis prefix, data dir and cache; real worker processes sharing
@@ -93,7 +103,13 @@ async function ferryOnce(args: string[], processes = 1, inFlight = 20): Promise<
     if (cli.code !== 0) throw new Error(`ferry preload failed (${cli.code}):\n${cli.output.slice(-2000)}`);
     const after = await counters();
     const diff = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
-    return { seconds, bytes: diff(S3Counter.bytesSent), gets: diff(S3Counter.operation('get')), peakRss };
+    const startedAt = performance.timeOrigin + started;
+    const { rows: [at] } = await db.pool.query<{ created: number; first: number; last: number }>(
+      `SELECT extract(epoch FROM r.created_at) * 1000 AS created, extract(epoch FROM min(i.updated_at)) * 1000 AS first,
+              extract(epoch FROM max(i.updated_at)) * 1000 AS last
+       FROM collection_runs r JOIN run_items i ON i.run_id = r.id GROUP BY r.id`);
+    const phases = { runCreated: at!.created - startedAt, firstFile: at!.first - startedAt, lastFile: at!.last - startedAt };
+    return { seconds, bytes: diff(S3Counter.bytesSent), gets: diff(S3Counter.operation('get')), peakRss, phases };
   } finally {
     for (const worker of workers) worker.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
@@ -136,6 +152,12 @@ async function countFiles(dir: string): Promise<number> {
   return n;
 }
 
+function describe(t: Timed): string {
+  const p = t.phases!;
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  return `${t.seconds.toFixed(2)} s (run recorded at ${s(p.runCreated)} s, first file in at ${s(p.firstFile)} s, last at ${s(p.lastFile)} s)`;
+}
+
 const best = (xs: Timed[]) => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const rows: BenchRow[] = [];
 try {
@@ -149,8 +171,8 @@ try {
     rcloneRuns.push(await rcloneOnce());
     oneProcess.push(await ferryOnce(args, 1));
     twoProcesses.push(await ferryOnce(args, 2));
-    console.log(`round ${i + 1}: rclone ${rcloneRuns.at(-1)!.seconds.toFixed(2)} s, ferry 1 process ${oneProcess.at(-1)!.seconds.toFixed(2)} s, ` +
-      `2 processes ${twoProcesses.at(-1)!.seconds.toFixed(2)} s`);
+    console.log(`round ${i + 1}: rclone ${rcloneRuns.at(-1)!.seconds.toFixed(2)} s, ferry 1 process ${describe(oneProcess.at(-1)!)}, ` +
+      `2 processes ${describe(twoProcesses.at(-1)!)}`);
   }
   const r = best(rcloneRuns);
   const fps = (t: Timed) => FILES / t.seconds;
@@ -161,7 +183,8 @@ try {
     rows.push({
       bench: 's3-preload',
       measure: `files/s, ${FILES} daily files, ${latencyMs} ms latency, 20 in flight (bound ${bound.toFixed(0)} files/s), ${label}; best of ${rounds}`,
-      result: `${fps(f).toFixed(0)} files/s (${(f.bytes / 1e6 / f.seconds).toFixed(1)} MB/s, ${f.seconds.toFixed(2)} s end to end: CLI, listing, ingest, Parquet; peak RSS ${mib(f.peakRss ?? 0)})`,
+      result: `${fps(f).toFixed(0)} files/s (${(f.bytes / 1e6 / f.seconds).toFixed(1)} MB/s, ${f.seconds.toFixed(2)} s end to end: CLI, listing, ingest, Parquet; ` +
+        `${(FILES / ((f.phases!.lastFile - f.phases!.firstFile) / 1000)).toFixed(0)} files/s from the first file in to the last; peak RSS ${mib(f.peakRss ?? 0)})`,
       baseline: `rclone copy --transfers 20: ${fps(r).toFixed(0)} files/s (${r.seconds.toFixed(2)} s)`,
       ratio: fps(f) / fps(r),
       target: '>= 1.0',
