@@ -14,8 +14,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { runSummary } from '@ferry/shared';
 import { main, type CliIo } from '../../services/producer/src/program.js';
+import { waitForRun } from '../../services/producer/src/progress.js';
 import { startBinanceEmulator, type BinanceSettings } from '../../test/emulators/binance/index.js';
 import { createTestDatabase } from '../../test/support/database.js';
 import { spawnService } from '../../test/support/processes.js';
@@ -60,14 +60,9 @@ async function runWorkload(w: Workload, headroom: string) {
     const code = await main(['collect', '--top', String(w.top), '--days', String(w.days), '--timeframe', '1h', '--json'], io);
     if (code !== 0) throw new Error(`collect failed: ${out}`);
     const { run_id: runId } = JSON.parse(out) as { run_id: string };
-    for (;;) {
-      const s = (await runSummary(db.pool, runId))!;
-      if (s.pending === 0) break;
-      await sleep(100);
-    }
+    const s = await waitForRun(db.pool, runId, () => undefined, { intervalMs: 100 });
     const wallMs = Date.now() - started;
     const [workerStats] = sampler.stop();
-    const s = (await runSummary(db.pool, runId))!;
     const c = emulator.control;
     const klinesWeight = 2 * c.counter('klines');
     const windowMs = emulator.control.settings.windowMs;

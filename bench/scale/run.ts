@@ -27,8 +27,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createQueue, createRedis, QueueName, runSummary } from '@ferry/shared';
+import { createQueue, createRedis, QueueName, type RunSummary } from '@ferry/shared';
 import { main, type CliIo } from '../../services/producer/src/program.js';
+import { waitForRun } from '../../services/producer/src/progress.js';
 import { startWorkerProcesses } from '../../scripts/worker-processes.js';
 import { BinanceCounter, startBinanceEmulator, type BinanceSettings } from '../../test/emulators/binance/index.js';
 import { createTestDatabase } from '../../test/support/database.js';
@@ -112,16 +113,14 @@ async function collectWith(workerCount: number, emulatorSettings: Partial<Binanc
     await waitFor(async () => (await queue.getWorkersCount()) >= workerCount || fleet.running().length < workerCount,
       { timeoutMs: 120_000, intervalMs: 100, what: `${workerCount} worker process(es) to connect` });
     if (fleet.running().length < workerCount) throw new Error(`a worker process exited at start:\n${output.slice(-3000)}`);
-    const collect = async (args: string[]): Promise<string> => {
+    const collect = async (args: string[]): Promise<RunSummary> => {
       let out = '';
       let err = '';
       const io: CliIo = { stdout: (t) => (out += t), stderr: (t) => (err += t), isTty: false, env };
       const code = await main(['collect', '--min-volume', '0', '--json', ...args], io);
       if (code !== 0) throw new Error(`collect ${args.join(' ')} failed (${code}): ${out}${err}`);
       const { run_id: runId } = JSON.parse(out) as { run_id: string };
-      await waitFor(async () => (await runSummary(db.pool, runId))?.pending === 0,
-        { timeoutMs: 600_000, intervalMs: 50, what: 'the collection to finish' });
-      return runId;
+      return waitForRun(db.pool, runId, () => undefined, { intervalMs: 50, signal: AbortSignal.timeout(600_000) });
     };
     if (options.warm) {
       // A worker loads ccxt and the exchange's markets on its first job, about 1.5 s of CPU: a cost paid once per
@@ -134,14 +133,13 @@ async function collectWith(workerCount: number, emulatorSettings: Partial<Binanc
     const benchCpuAtStart = process.cpuUsage();
     const startedAt = Date.now();
     const started = performance.now();
-    const runId = await collect(['--top', String(coins), '--days', values.days!, '--timeframe', values.timeframe!]);
+    const s = await collect(['--top', String(coins), '--days', values.days!, '--timeframe', values.timeframe!]);
     const wallSeconds = (performance.now() - started) / 1000;
     const benchCpu = process.cpuUsage(benchCpuAtStart);
     sampler.sample();
     const workers = sampler.stop();
-    const s = (await runSummary(db.pool, runId))!;
     const c = emulator.control;
-    const done = (await queue.getCompleted(0, -1)).filter((j) => (j.data as { runId?: string }).runId === runId);
+    const done = (await queue.getCompleted(0, -1)).filter((j) => (j.data as { runId?: string }).runId === s.run_id);
     const jobMs = done.map((j) => (j.finishedOn ?? 0) - (j.processedOn ?? 0));
     return {
       processes: workerCount,

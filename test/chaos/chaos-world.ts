@@ -129,6 +129,8 @@ async function startScenario(
 
   const queueCounts = async () => Object.fromEntries(await Promise.all(
     queues.map(async (q) => [q.name, await q.getJobCounts(...UNFINISHED_STATES, 'completed', 'failed')] as const)));
+  const unfinishedIn = (counts: Record<string, Record<string, number>>) =>
+    Object.values(counts).reduce((sum, c) => sum + UNFINISHED_STATES.reduce((a, s) => a + (c[s] ?? 0), 0), 0);
 
   async function runsOpen(): Promise<number> {
     const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM collection_runs WHERE status IN ('queued', 'running')`);
@@ -140,8 +142,7 @@ async function startScenario(
 
   async function busy(): Promise<boolean> {
     try {
-      const counts = await withTimeout(queueCounts(), 2_000);
-      return Object.values(counts).some((c) => UNFINISHED_STATES.some((s) => (c[s] ?? 0) > 0));
+      return unfinishedIn(await withTimeout(queueCounts(), 2_000)) > 0;
     } catch {
       return false;
     }
@@ -166,9 +167,8 @@ async function startScenario(
         await sleep(1_000);
         try {
           const [open, counts] = await withTimeout(Promise.all([runsOpen(), queueCounts()]), 5_000);
-          const unfinished = Object.values(counts).reduce((sum, c) => sum + UNFINISHED_STATES.reduce((a, s) => a + (c[s] ?? 0), 0), 0);
           last = `${open} run(s) open; ${JSON.stringify(counts)}`;
-          quietPolls = open === 0 && unfinished === 0 ? quietPolls + 1 : 0;
+          quietPolls = open === 0 && unfinishedIn(counts) === 0 ? quietPolls + 1 : 0;
         } catch (err) {
           last = `unreachable: ${err instanceof Error ? err.message : String(err)}`;
           quietPolls = 0;

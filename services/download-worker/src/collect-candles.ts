@@ -137,11 +137,12 @@ async function renderFile(
   const last = candles.at(-1);
   if (!first || !last) return null;
   const relativePath = candleFilePath({ symbol: series.symbol, timeframe: series.timeframe, startMs: first.openTime, endMs: last.openTime });
-  const existingHash = changed ? undefined : await deps.existingFileHash(relativePath);
-  const { bytes, contentHash } = existingHash === undefined
-    ? await deps.writeParquet(relativePath, candles)
-    : { bytes: 0, contentHash: existingHash };
-  if (existingHash === undefined) deps.log(`wrote ${relativePath} (${candles.length} rows, ${bytes} bytes)`);
+  let bytes = 0;
+  let contentHash = changed ? undefined : await deps.existingFileHash(relativePath);
+  if (contentHash === undefined) {
+    ({ bytes, contentHash } = await deps.writeParquet(relativePath, candles));
+    deps.log(`wrote ${relativePath} (${candles.length} rows, ${bytes} bytes)`);
+  }
   // Chained even when the file was already there: an attempt killed between writing it and chaining its sync leaves
   // it unsynced otherwise. Same bytes, same job id, so a sync chained before is not queued twice.
   await deps.chainSync(

@@ -3,10 +3,11 @@ import { Job, type Queue } from 'bullmq';
 import type { Command } from 'commander';
 import {
   clearFlatFileCache, createQueue, flatFileS3Client, formatPreloadProgress, loadConfig, preloadJobId, queuePreload, QueueName,
-  runProgress, runSummary, type Pool, type PreloadOutcome, type RunSummary,
+  type Pool, type PreloadOutcome, type RunSummary,
 } from '@ferry/shared';
 import { openCliContext } from '../cli-context.js';
 import { parsePreloadRequest } from '../preload-request.js';
+import { waitForRun } from '../progress.js';
 import type { CliIo } from '../program.js';
 
 export interface PreloadReport {
@@ -88,9 +89,7 @@ export function registerPreloadCommands(program: Command, io: CliIo, setExitCode
 async function waitForPreload(db: Pool, queue: Queue, runId: string, skipped: number, io: CliIo): Promise<PreloadReport> {
   const started = Date.now();
   let lastPrinted = 0;
-  for (;;) {
-    const progress = await runProgress(db, runId);
-    if (!progress) throw new Error(`run ${runId} disappeared`);
+  const summary = await waitForRun(db, runId, (progress) => {
     const line = formatPreloadProgress({
       done: progress.total - progress.pending - skipped,
       total: progress.total - skipped,
@@ -102,21 +101,21 @@ async function waitForPreload(db: Pool, queue: Queue, runId: string, skipped: nu
       lastPrinted = Date.now();
       io.stderr(`${line}\n`);
     }
-    if (progress.pending === 0) {
-      const state = await queue.getJobState(preloadJobId(runId));
-      if (state === 'completed' || state === 'failed' || state === 'unknown') {
-        // Read after its state: a job read while still active has no return value yet, even if it completes a moment later.
-        const parent = await Job.fromId(queue, preloadJobId(runId));
-        const final = (await runSummary(db, runId))!;
-        if (io.isTty) io.stderr('\n');
-        if (!parent) return preloadReport(final, skipped, undefined, 'the finishing job is gone from Redis');
-        return state === 'completed'
-          ? preloadReport(final, skipped, parent.returnvalue as PreloadOutcome)
-          : preloadReport(final, skipped, undefined, parent.failedReason);
-      }
-    }
+  }, { intervalMs: 200 });
+  if (io.isTty) io.stderr('\n');
+  // Every file is in: the flow parent now writes the Parquet files.
+  const jobId = preloadJobId(runId);
+  let state = await queue.getJobState(jobId);
+  while (state !== 'completed' && state !== 'failed' && state !== 'unknown') {
     await sleep(200);
+    state = await queue.getJobState(jobId);
   }
+  // Read after its state: a job read while still active has no return value yet, even if it completes a moment later.
+  const parent = await Job.fromId(queue, jobId);
+  if (!parent) return preloadReport(summary, skipped, undefined, 'the finishing job is gone from Redis');
+  return state === 'completed'
+    ? preloadReport(summary, skipped, parent.returnvalue as PreloadOutcome)
+    : preloadReport(summary, skipped, undefined, parent.failedReason);
 }
 
 export function preloadReport(summary: RunSummary, skipped: number, outcome: PreloadOutcome | undefined, error?: string): PreloadReport {
