@@ -13,6 +13,7 @@ WORKDIR /app
 # Manifests first: the dependency layer is rebuilt only when a package.json or the lock changes.
 COPY package.json package-lock.json .npmrc ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/emulators/package.json packages/emulators/
 COPY services/producer/package.json services/producer/
 COPY services/producer/bin services/producer/bin
 COPY services/download-worker/package.json services/download-worker/
@@ -43,6 +44,7 @@ WORKDIR /app
 
 COPY package.json package-lock.json .npmrc ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/emulators/package.json packages/emulators/
 COPY services/producer/package.json services/producer/
 COPY services/producer/bin services/producer/bin
 COPY services/download-worker/package.json services/download-worker/

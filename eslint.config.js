@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // CLIs, emulators' launchers and benchmarks talk to a terminal on purpose.
-    files: ['services/producer/src/**', 'test/emulators/main.ts', 'bench/**', 'scripts/**'],
+    files: ['services/producer/src/**', 'packages/emulators/src/main.ts', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

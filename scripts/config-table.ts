@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { VARIABLES, type VariableSpec } from '@ferry/shared';
+import { VARIABLES, type VariableSpec } from '@ferry/shared/core';
 
 /**
  * Prints the README's configuration table from the one table of variables, so the README cannot drift from the code

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { startEmulators, type RunningEmulators } from '../test/emulators/start-all.js';
+import { startEmulators, type RunningEmulators } from '@ferry/emulators/start-all';
 import { spawnTs, type ServiceProcess } from '../test/support/processes.js';
 import { freePort, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './local-services.js';
 

@@ -6,7 +6,7 @@
  * Exit code: 0 when every child exited cleanly, 1 when one failed or died, 2 for bad arguments.
  */
 import { parseArgs } from 'node:util';
-import type { Secret } from '@ferry/shared';
+import type { Secret } from '@ferry/shared/core';
 import { startWorkerProcesses, type FleetPlan } from './worker-processes.js';
 
 /** More than this on one host is a typo, not a plan: each process is a Node.js runtime of its own. */
@@ -75,7 +75,8 @@ function say(text: string): void {
 }
 
 async function assertServicesReachable(redisUrl: string, databaseUrl: Secret): Promise<void> {
-  const { assertDatabaseReachable, assertRedisReachable, createPool, createRedis } = await import('@ferry/shared');
+  const { assertDatabaseReachable, createPool } = await import('@ferry/shared/postgres');
+  const { assertRedisReachable, createRedis } = await import('@ferry/shared/redis');
   const redis = createRedis(redisUrl, 'cli');
   redis.on('error', () => undefined);
   try {
@@ -102,7 +103,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return err.message ? 2 : 0;
   }
   // Loaded only now, so that a bad argument is answered at once.
-  const { errorMessage, loadConfigOrExit } = await import('@ferry/shared');
+  const { errorMessage } = await import('@ferry/shared/core');
+  const { loadConfigOrExit } = await import('@ferry/shared/jobs');
   // The children read the same settings; checking them here reports a bad one once rather than once per child.
   const config = loadConfigOrExit('scale');
   try {

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { main, type CliIo } from '../../services/producer/src/program.js';
 import { waitForRun } from '../../services/producer/src/progress.js';
-import { startBinanceEmulator, type BinanceSettings } from '../../test/emulators/binance/index.js';
+import { startBinanceEmulator, type BinanceSettings } from '@ferry/emulators/binance';
 import { createTestDatabase } from '../../test/support/database.js';
 import { spawnService } from '../../test/support/processes.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';

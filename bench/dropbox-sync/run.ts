@@ -14,11 +14,12 @@ import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  chainSyncJob, createLogger, createQueue, createRedis, createSyncTarget, JobName, jobOptions, QueueName,
-} from '@ferry/shared';
+import { createSyncTarget } from '@ferry/shared/backup';
+import { createLogger } from '@ferry/shared/core';
+import { chainSyncJob, createQueue, JobName, jobOptions, QueueName } from '@ferry/shared/jobs';
+import { createRedis } from '@ferry/shared/redis';
 import { startSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
-import { DropboxCounter, type DropboxEmulator } from '../../test/emulators/dropbox/index.js';
+import { DropboxCounter, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { createTestDatabase } from '../../test/support/database.js';
 import { spawnTs } from '../../test/support/processes.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';

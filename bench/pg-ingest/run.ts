@@ -13,7 +13,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { insertCandles, timeframeMs, type Candle, type CandleSeries, type Pool } from '@ferry/shared';
+import { timeframeMs, type Candle, type CandleSeries } from '@ferry/shared/core';
+import { insertCandles, type Pool } from '@ferry/shared/postgres';
 import { findBinary, postgresBinDirs } from '../../scripts/local-services.js';
 import { createTestDatabase } from '../../test/support/database.js';
 import { count, median, reportRows, type BenchRow } from '../common/report.js';

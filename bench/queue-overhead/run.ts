@@ -14,10 +14,10 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import {
-  createLogger, createRedis, failJob, ferryWorkerOptions, JobName, jobOptions, logWorkerEvents, observeWorkerJobs,
-  parsePayload, type CollectCandlesPayload,
-} from '@ferry/shared';
+import { createLogger } from '@ferry/shared/core';
+import { failJob, ferryWorkerOptions, JobName, jobOptions, logWorkerEvents, parsePayload, type CollectCandlesPayload } from '@ferry/shared/jobs';
+import { observeWorkerJobs } from '@ferry/shared/metrics';
+import { createRedis } from '@ferry/shared/redis';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
 import { count, median, reportRows, type BenchRow } from '../common/report.js';
 

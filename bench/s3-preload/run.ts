@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
-import { DEFAULT_S3_CREDENTIALS, S3Counter, tradingDays } from '../../test/emulators/s3/index.js';
+import { DEFAULT_S3_CREDENTIALS, S3Counter, tradingDays } from '@ferry/emulators/s3';
 import { createTestDatabase } from '../../test/support/database.js';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT, spawnTs, type ServiceProcess } from '../../test/support/processes.js';

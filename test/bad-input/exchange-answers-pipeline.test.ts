@@ -1,7 +1,10 @@
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ALL_QUEUES, readCandles, runSummary, type RunSummary, type Timeframe } from '@ferry/shared';
-import { DEFAULT_OUTAGE, type BinanceFault } from '../emulators/binance/index.js';
+import { type Timeframe } from '@ferry/shared/core';
+import { ALL_QUEUES } from '@ferry/shared/jobs';
+import { readCandles } from '@ferry/shared/postgres';
+import { runSummary, type RunSummary } from '@ferry/shared/runs';
+import { DEFAULT_OUTAGE, type BinanceFault } from '@ferry/emulators/binance';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 import { waitFor } from '../support/wait.js';
 

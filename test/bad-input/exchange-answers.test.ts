@@ -1,11 +1,10 @@
-import {
-  createRedis, DataValidationError, failureKindOf, listMarketsAndVolumes, openExchange, PermanentError, TransientError,
-  type CcxtCandleSource, type FerryError,
-} from '@ferry/shared';
+import { DataValidationError, failureKindOf, PermanentError, TransientError, type FerryError } from '@ferry/shared/core';
+import { listMarketsAndVolumes, openExchange, type CcxtCandleSource } from '@ferry/shared/exchange';
+import { createRedis } from '@ferry/shared/redis';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { findSymbol, startBinanceEmulator, type BinanceEmulator, type BinanceFault } from '../emulators/binance/index.js';
-import type { FaultRule } from '../emulators/common/control.js';
+import { findSymbol, startBinanceEmulator, type BinanceEmulator, type BinanceFault } from '@ferry/emulators/binance';
+import type { FaultRule } from '@ferry/emulators/control';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
 const H = 3_600_000;

@@ -5,9 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { ALL_QUEUES, createPool, Secret, type Pool } from '@ferry/shared';
+import { Secret } from '@ferry/shared/core';
+import { ALL_QUEUES } from '@ferry/shared/jobs';
+import { createPool, type Pool } from '@ferry/shared/postgres';
 import { startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from '../../scripts/local-services.js';
-import { startEmulators, type RunningEmulators } from '../emulators/start-all.js';
+import { startEmulators, type RunningEmulators } from '@ferry/emulators/start-all';
 import { ferryInProcess } from '../support/ferry-cli.js';
 import { WorkerFleet } from './worker-fleet.js';
 

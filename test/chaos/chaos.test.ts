@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BinanceFault } from '../emulators/binance/index.js';
-import { DropboxFault } from '../emulators/dropbox/index.js';
-import { S3Fault } from '../emulators/s3/index.js';
+import { BinanceFault } from '@ferry/emulators/binance';
+import { DropboxFault } from '@ferry/emulators/dropbox';
+import { S3Fault } from '@ferry/emulators/s3';
 import { NOW, startChaosWorld, type ChaosWorld, type Scenario } from './chaos-world.js';
 import { checkInvariants } from './invariants.js';
 

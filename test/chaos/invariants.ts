@@ -3,12 +3,14 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { Redis } from 'ioredis';
-import {
-  ALL_QUEUES, contentHashOfFile, joinRemotePath, parseCandleFilePath, readCandles, remoteKeyFor, type Candle, type Timeframe,
-} from '@ferry/shared';
-import type { BinanceEmulator } from '../emulators/binance/index.js';
-import type { DropboxEmulator } from '../emulators/dropbox/index.js';
-import { flatFileRows, tradingDays } from '../emulators/s3/index.js';
+import { joinRemotePath, remoteKeyFor } from '@ferry/shared/backup';
+import { contentHashOfFile, type Candle, type Timeframe } from '@ferry/shared/core';
+import { ALL_QUEUES } from '@ferry/shared/jobs';
+import { readCandles } from '@ferry/shared/postgres';
+import { parseCandleFilePath } from '@ferry/shared/series-files';
+import type { BinanceEmulator } from '@ferry/emulators/binance';
+import type { DropboxEmulator } from '@ferry/emulators/dropbox';
+import { flatFileRows, tradingDays } from '@ferry/emulators/s3';
 import { UNFINISHED_STATES, WORKLOAD, type Scenario } from './chaos-world.js';
 
 /**

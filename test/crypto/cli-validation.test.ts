@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueName } from '@ferry/shared';
+import { QueueName } from '@ferry/shared/jobs';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { ferryInProcess } from '../support/ferry-cli.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';

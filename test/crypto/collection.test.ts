@@ -2,8 +2,11 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueName, readCandles, type RunSummary, type Timeframe } from '@ferry/shared';
-import { DEFAULT_OUTAGE } from '../emulators/binance/index.js';
+import { type Timeframe } from '@ferry/shared/core';
+import { QueueName } from '@ferry/shared/jobs';
+import { readCandles } from '@ferry/shared/postgres';
+import { type RunSummary } from '@ferry/shared/runs';
+import { DEFAULT_OUTAGE } from '@ferry/emulators/binance';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 
 const H = 3_600_000;

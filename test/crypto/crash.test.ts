@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readCandles, runSummary } from '@ferry/shared';
+import { readCandles } from '@ferry/shared/postgres';
+import { runSummary } from '@ferry/shared/runs';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 import { spawnService, type ServiceProcess } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';

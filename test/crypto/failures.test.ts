@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { QueueName, type RunSummary } from '@ferry/shared';
+import { QueueName } from '@ferry/shared/jobs';
+import { type RunSummary } from '@ferry/shared/runs';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 
 const NOW = Date.UTC(2026, 9, 20, 5, 30);

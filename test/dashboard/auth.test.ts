@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_QUEUES, createApiKey, hashApiKey, JobName, QueueName, verifyApiKey } from '@ferry/shared';
+import { createApiKey, hashApiKey, verifyApiKey } from '@ferry/shared/auth';
+import { ALL_QUEUES, JobName, QueueName } from '@ferry/shared/jobs';
 import { startDashboard, type DashboardHarness } from '../support/dashboard-harness.js';
 import { runCli } from '../support/processes.js';
 import { TEST_REDIS_URL } from '../support/redis.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Job, Worker } from 'bullmq';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { JobName, QueueName } from '@ferry/shared';
+import { JobName, QueueName } from '@ferry/shared/jobs';
 import { startDashboard, type DashboardHarness } from '../support/dashboard-harness.js';
 import { REPO_ROOT } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';

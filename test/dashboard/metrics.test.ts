@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  candlesStored, createLogger, ferryRegistry, JobName, jobOptions, LocalFolderTarget, observeWorkerJobs, QueueName, RateLimitedError,
-  startMetricsServer, type SyncTarget,
-} from '@ferry/shared';
+import { LocalFolderTarget, type SyncTarget } from '@ferry/shared/backup';
+import { createLogger, RateLimitedError } from '@ferry/shared/core';
+import { JobName, jobOptions, QueueName } from '@ferry/shared/jobs';
+import { candlesStored, ferryRegistry, observeWorkerJobs, startMetricsServer } from '@ferry/shared/metrics';
 import { startSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
 import { startDashboard, type DashboardHarness } from '../support/dashboard-harness.js';
 import { waitFor } from '../support/wait.js';

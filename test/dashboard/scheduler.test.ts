@@ -1,6 +1,7 @@
 import { Job, type Queue, type Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, createLogger, createQueue, JobName, loadConfig, QueueName } from '@ferry/shared';
+import { ConfigError, createLogger, loadConfig } from '@ferry/shared/core';
+import { createQueue, JobName, QueueName } from '@ferry/shared/jobs';
 import { collectionStatus } from '../../services/dashboard/src/admin/collection-handlers.js';
 import { COLLECTION_SCHEDULERS, upsertCollectionSchedules } from '../../services/dashboard/src/scheduler/collection-schedules.js';
 import { startScheduleWorker, type ScheduledCollectionResult } from '../../services/dashboard/src/scheduler/schedule-worker.js';

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, createApiKey, loadConfig, QueueName, revokeApiKey } from '@ferry/shared';
+import { createApiKey, revokeApiKey } from '@ferry/shared/auth';
+import { ConfigError, loadConfig } from '@ferry/shared/core';
+import { QueueName } from '@ferry/shared/jobs';
 import { SIGN_IN_FAILURES_ALLOWED } from '../../services/dashboard/src/session-auth.js';
 import { startDashboard, type DashboardHarness } from '../support/dashboard-harness.js';
 

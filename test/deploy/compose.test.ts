@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig, VARIABLES, type VariableSpec } from '@ferry/shared';
+import { loadConfig, VARIABLES, type VariableSpec } from '@ferry/shared/core';
 
 /**
  * docker-compose.yml and the Dockerfile, read as data: the stack they describe must be one ferry can run (known

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, VARIABLES, type VariableSpec } from '@ferry/shared';
+import { loadConfig, VARIABLES, type VariableSpec } from '@ferry/shared/core';
 import { configTable } from '../../scripts/config-table.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createQueue, QueueName } from '@ferry/shared';
+import { createQueue, QueueName } from '@ferry/shared/jobs';
 import type { PreloadReport } from '../../services/producer/src/commands/preload.js';
-import { flatFileKey, S3Counter, S3Fault, tradingDays } from '../emulators/s3/index.js';
+import { flatFileKey, S3Counter, S3Fault, tradingDays } from '@ferry/emulators/s3';
 import { startFlatFileHarness, type FlatFileHarness } from '../support/flatfile-harness.js';
 
 // One month of files per case; every case asks for another month, so nothing is cached or ingested yet.

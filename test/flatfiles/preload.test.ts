@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueName } from '@ferry/shared';
+import { QueueName } from '@ferry/shared/jobs';
 import type { PreloadReport } from '../../services/producer/src/commands/preload.js';
-import { flatFileKey, flatFileRows, S3Counter, S3Fault, tradingDays } from '../emulators/s3/index.js';
+import { flatFileKey, flatFileRows, S3Counter, S3Fault, tradingDays } from '@ferry/emulators/s3';
 import { startFlatFileHarness, type FlatFileHarness } from '../support/flatfile-harness.js';
 
 // `--period 5y --end 2025-10-31` starts on 2020-11-01: 1,256 trading days.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreloadReport } from '../../services/producer/src/commands/preload.js';
-import { flatFileKey, S3Counter, tradingDays } from '../emulators/s3/index.js';
+import { flatFileKey, S3Counter, tradingDays } from '@ferry/emulators/s3';
 import { startFlatFileHarness, type FlatFileHarness } from '../support/flatfile-harness.js';
 import { deleteKeys } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { barSpan, ingestFlatFile, readBarPages, readBars } from '@ferry/shared';
+import { barSpan, ingestFlatFile, readBarPages, readBars } from '@ferry/shared/postgres';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 describe('flat-file tables', () => {

@@ -1,6 +1,9 @@
 import { Job, Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, createRedis, databaseAnswers, failJob, ferryWorkerOptions, Secret, type Pool } from '@ferry/shared';
+import { Secret } from '@ferry/shared/core';
+import { failJob, ferryWorkerOptions } from '@ferry/shared/jobs';
+import { createPool, databaseAnswers, type Pool } from '@ferry/shared/postgres';
+import { createRedis } from '@ferry/shared/redis';
 import { freePort } from '../../scripts/local-services.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';

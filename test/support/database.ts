@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createPool, migrate, Secret, type Pool } from '@ferry/shared';
+import { Secret } from '@ferry/shared/core';
+import { createPool, migrate, type Pool } from '@ferry/shared/postgres';
 
 /** The server tests run against; each test file gets a database of its own on it. */
 export const TEST_SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -2,8 +2,10 @@ import { open, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentHashOfFile, DropboxTarget, MIB } from '@ferry/shared';
-import { DropboxCounter, DropboxFault, startDropboxEmulator, type DropboxEmulator } from '../emulators/dropbox/index.js';
+import { MIB } from '@ferry/shared/backup';
+import { contentHashOfFile } from '@ferry/shared/core';
+import { DropboxTarget } from '@ferry/shared/dropbox';
+import { DropboxCounter, DropboxFault, startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 
 /** Writes `size` bytes of a pattern that differs from MiB to MiB, one MiB at a time (never the whole file in memory). */
 async function writePatternedFile(file: string, size: number): Promise<void> {

@@ -4,10 +4,11 @@ import path from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  contentHashOfBuffer, createQueue, createRedis, createSyncTarget, JobName, jobOptions, QueueName, syncSummary, utcDay,
-  type FerryConfig, type SyncTarget,
-} from '@ferry/shared';
+import { createSyncTarget, utcDay, type SyncTarget } from '@ferry/shared/backup';
+import { contentHashOfBuffer, type FerryConfig } from '@ferry/shared/core';
+import { createQueue, JobName, jobOptions, QueueName } from '@ferry/shared/jobs';
+import { syncSummary } from '@ferry/shared/postgres';
+import { createRedis } from '@ferry/shared/redis';
 import { startSyncWorker, type RunningSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deleteKeys, uniquePrefix } from '../support/redis.js';

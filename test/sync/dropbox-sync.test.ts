@@ -4,12 +4,13 @@ import path from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  chainSyncJob, createQueue, createRedis, createSyncTarget, JobName, jobOptions, QueueName, syncSummary,
-  type FerryConfig, type SyncTarget,
-} from '@ferry/shared';
+import { createSyncTarget, type SyncTarget } from '@ferry/shared/backup';
+import { type FerryConfig } from '@ferry/shared/core';
+import { chainSyncJob, createQueue, JobName, jobOptions, QueueName } from '@ferry/shared/jobs';
+import { syncSummary } from '@ferry/shared/postgres';
+import { createRedis } from '@ferry/shared/redis';
 import { startSyncWorker, type RunningSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
-import { DropboxCounter, DropboxFault, startDropboxEmulator, type DropboxEmulator } from '../emulators/dropbox/index.js';
+import { DropboxCounter, DropboxFault, startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deleteKeys, uniquePrefix } from '../support/redis.js';
 import { capturedLogger, dropboxEnv, finishedJob, syncConfig, waitForFinished, writeCandleFiles, type WrittenCandleFile } from './support.js';

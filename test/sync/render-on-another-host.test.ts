@@ -4,12 +4,15 @@ import path from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chainSyncJob, contentHashOfFile, createQueue, createRedis, createSyncTarget, ingestFlatFile, insertCandles, marketRangeMs, QueueName,
-  syncSummary, writeCandlesParquet,
-} from '@ferry/shared';
+import { createSyncTarget } from '@ferry/shared/backup';
+import { contentHashOfFile } from '@ferry/shared/core';
+import { chainSyncJob, createQueue, QueueName } from '@ferry/shared/jobs';
+import { writeCandlesParquet } from '@ferry/shared/parquet';
+import { ingestFlatFile, insertCandles, syncSummary } from '@ferry/shared/postgres';
+import { marketRangeMs } from '@ferry/shared/preload';
+import { createRedis } from '@ferry/shared/redis';
 import { startSyncWorker, type RunningSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
-import { startDropboxEmulator, type DropboxEmulator } from '../emulators/dropbox/index.js';
+import { startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deleteKeys, uniquePrefix } from '../support/redis.js';
 import { capturedLogger, dropboxEnv, finishedJob, syncConfig, writeCandleFiles } from './support.js';

@@ -1,8 +1,12 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSyncTarget, createLogger, QueueName, readCandles, type RunSummary } from '@ferry/shared';
+import { createSyncTarget } from '@ferry/shared/backup';
+import { createLogger } from '@ferry/shared/core';
+import { QueueName } from '@ferry/shared/jobs';
+import { readCandles } from '@ferry/shared/postgres';
+import { type RunSummary } from '@ferry/shared/runs';
 import { startSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
-import { startDropboxEmulator, type DropboxEmulator } from '../emulators/dropbox/index.js';
+import { startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 import { dropboxEnv, waitForFinished } from './support.js';
 

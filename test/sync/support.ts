@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
 import { Job, type Queue } from 'bullmq';
-import {
-  contentHashOfFile, createLogger, loadConfig, timeframeMs, writeCandlesParquet, candleFilePath, type Candle,
-  type FerryConfig, type Logger, type SyncFilePayload,
-} from '@ferry/shared';
+import { contentHashOfFile, createLogger, loadConfig, timeframeMs, type Candle, type FerryConfig, type Logger } from '@ferry/shared/core';
+import { type SyncFilePayload } from '@ferry/shared/jobs';
+import { writeCandlesParquet } from '@ferry/shared/parquet';
+import { candleFilePath } from '@ferry/shared/series-files';
 import path from 'node:path';
-import type { DropboxEmulator } from '../emulators/dropbox/index.js';
+import type { DropboxEmulator } from '@ferry/emulators/dropbox';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 

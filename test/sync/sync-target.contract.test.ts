@@ -3,10 +3,10 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  contentHashOfBuffer, DropboxTarget, LocalFolderTarget, PermanentError, TransientError, type SyncTarget,
-} from '@ferry/shared';
-import { startDropboxEmulator, type DropboxEmulator } from '../emulators/dropbox/index.js';
+import { LocalFolderTarget, type SyncTarget } from '@ferry/shared/backup';
+import { contentHashOfBuffer, PermanentError, TransientError } from '@ferry/shared/core';
+import { DropboxTarget } from '@ferry/shared/dropbox';
+import { startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 
 /**
  * One contract, every target: what the sync worker and restore rely on, run against Dropbox (the emulator, through

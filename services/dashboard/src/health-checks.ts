@@ -1,4 +1,4 @@
-import type { Pool } from '@ferry/shared';
+import type { Pool } from '@ferry/shared/postgres';
 import type { Redis } from 'ioredis';
 
 /** A health answer must come back while a load balancer still waits for it, whatever Redis or PostgreSQL do. */

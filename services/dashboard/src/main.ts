@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { ALL_QUEUES, countActiveApiKeys, createQueue, createRedis, createServiceContext, observeWorkerJobs, QueueName } from '@ferry/shared';
+import { countActiveApiKeys } from '@ferry/shared/auth';
+import { ALL_QUEUES, createQueue, createServiceContext, QueueName } from '@ferry/shared/jobs';
+import { observeWorkerJobs } from '@ferry/shared/metrics';
+import { createRedis } from '@ferry/shared/redis';
 import { createDashboardApp } from './app.js';
 import { HEALTH_TIMEOUT_MS } from './health-checks.js';
 import { ScheduleError, upsertCollectionSchedules } from './scheduler/collection-schedules.js';

@@ -4,7 +4,8 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import { rateLimit } from 'express-rate-limit';
 import session from 'express-session';
 import type { Redis } from 'ioredis';
-import { findActiveApiKey, verifyApiKey, type Pool, type Role } from '@ferry/shared';
+import { findActiveApiKey, verifyApiKey, type Role } from '@ferry/shared/auth';
+import { type Pool } from '@ferry/shared/postgres';
 import { loginPage } from './login-page.js';
 import { nodeRedisFacade } from './redis-session-client.js';
 

@@ -1,12 +1,14 @@
 import path from 'node:path';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  candlesStored, chainSyncJob, contentHashOfFile, createQueue, openExchange, rateLimitPauses, failJob, ferryWorkerOptions, logWorkerEvents,
-  finishItem, JobName, markItemRunning, parsePayload, PermanentError, QueueName, type WeightBudget,
-  candleItemKey, writeCandlesParquet, type CollectCandlesPayload, type FerryConfig, type Logger, type Pool,
-} from '@ferry/shared';
-import { collectCandles, type CandleProgress, type CollectResult } from './collect-candles.js';
+import { contentHashOfFile, PermanentError, type FerryConfig, type Logger } from '@ferry/shared/core';
+import { openExchange, type WeightBudget } from '@ferry/shared/exchange';
+import { chainSyncJob, createQueue, failJob, ferryWorkerOptions, logWorkerEvents, JobName, parsePayload, QueueName, candleItemKey, type CollectCandlesPayload } from '@ferry/shared/jobs';
+import { candlesStored, rateLimitPauses } from '@ferry/shared/metrics';
+import { writeCandlesParquet } from '@ferry/shared/parquet';
+import { type Pool } from '@ferry/shared/postgres';
+import { finishItem, markItemRunning } from '@ferry/shared/runs';
+import { collectCandles, type CandleProgress, type CollectResult } from '@ferry/shared/collect';
 
 /**
  * The candles queue's worker: BullMQ wiring around `collectCandles`. One weight budget per exchange in Redis is

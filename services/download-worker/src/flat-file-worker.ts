@@ -4,12 +4,13 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Worker, type Job } from 'bullmq';
 import pLimit from 'p-limit';
 import type { Redis } from 'ioredis';
-import {
-  createQueue, DataValidationError, ensureCachedFile, failJob, ferryWorkerOptions, finishItem, flatFileBytes, flatFileS3Client,
-  ingestFlatFile, JobName, logWorkerEvents, parsePayload, QueueName, rateLimitPauses, readFlatFileBars, recordItemOutcome,
-  type DownloadFlatFilePayload, type FerryConfig, type Logger, type Pool, type PreloadOutcome,
-} from '@ferry/shared';
-import { finishPreload } from './finish-preload.js';
+import { DataValidationError, type FerryConfig, type Logger } from '@ferry/shared/core';
+import { createQueue, failJob, ferryWorkerOptions, JobName, logWorkerEvents, parsePayload, QueueName, type DownloadFlatFilePayload } from '@ferry/shared/jobs';
+import { flatFileBytes, rateLimitPauses } from '@ferry/shared/metrics';
+import { ingestFlatFile, type Pool } from '@ferry/shared/postgres';
+import { ensureCachedFile, flatFileS3Client, readFlatFileBars, type PreloadOutcome } from '@ferry/shared/preload';
+import { finishItem, recordItemOutcome } from '@ferry/shared/runs';
+import { finishPreload } from '@ferry/shared/preload';
 
 /**
  * The flat-files queue (one job per S3 file) and the preloads queue (the flow parent that finishes a request),

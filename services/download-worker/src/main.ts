@@ -1,6 +1,7 @@
-import {
-  createServiceContext, createSyncTarget, ferryRegistry, observeWorkerJobs, restoreCandles, startMetricsServer, sweepStaleTempFiles,
-} from '@ferry/shared';
+import { createSyncTarget, restoreCandles } from '@ferry/shared/backup';
+import { sweepStaleTempFiles } from '@ferry/shared/core';
+import { createServiceContext } from '@ferry/shared/jobs';
+import { ferryRegistry, observeWorkerJobs, startMetricsServer } from '@ferry/shared/metrics';
 import { startCandleWorker } from './candle-worker.js';
 import { startFlatFileWorkers } from './flat-file-worker.js';
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import {
-  assertDatabaseReachable, assertRedisReachable, createPool, createRedis, migrate, type FerryConfig, type Pool,
-} from '@ferry/shared';
+import { type FerryConfig } from '@ferry/shared/core';
+import { assertDatabaseReachable, createPool, migrate, type Pool } from '@ferry/shared/postgres';
+import { assertRedisReachable, createRedis } from '@ferry/shared/redis';
 
 /** What a CLI command talks to: PostgreSQL and a fail-fast Redis connection; unreachable ones fail with the variable named. */
 export interface CliContext {

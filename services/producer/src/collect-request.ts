@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import {
-  COLLECTION_MODES, isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type CollectRequest, type Timeframe,
-} from '@ferry/shared';
+import { type CollectRequest } from '@ferry/shared/collect';
+import { isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type Timeframe } from '@ferry/shared/core';
+import { COLLECTION_MODES } from '@ferry/shared/jobs';
 
 export class UsageError extends Error {
   constructor(message: string) {

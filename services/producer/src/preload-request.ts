@@ -1,6 +1,4 @@
-import {
-  planDateRange, resolveTicker, type FlatFileInterval, type FlatFileMarket, type PreloadRequest, type ResolvedTicker,
-} from '@ferry/shared';
+import { planDateRange, resolveTicker, type FlatFileInterval, type FlatFileMarket, type PreloadRequest, type ResolvedTicker } from '@ferry/shared/preload';
 import { UsageError } from './collect-request.js';
 
 export interface RawPreloadOptions {

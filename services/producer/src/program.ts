@@ -1,9 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
-import {
-  COLLECT_DEFAULTS, ConfigError, loadCcxt, DatabaseUnavailableError, FerryError, loadConfig, NothingToCollectError, queueCollection,
-  RedisUnavailableError, isRunId, runSummary, syncSummary, type SyncSummary,
-  TIMEFRAME_NAMES, type FerryConfig,
-} from '@ferry/shared';
+import { COLLECT_DEFAULTS, NothingToCollectError, queueCollection } from '@ferry/shared/collect';
+import { ConfigError, FerryError, loadConfig, TIMEFRAME_NAMES, type FerryConfig } from '@ferry/shared/core';
+import { loadCcxt } from '@ferry/shared/exchange';
+import { DatabaseUnavailableError, syncSummary, type SyncSummary } from '@ferry/shared/postgres';
+import { RedisUnavailableError } from '@ferry/shared/redis';
+import { isRunId, runSummary } from '@ferry/shared/runs';
 import { openCliContext } from './cli-context.js';
 import { parseCollectRequest, UsageError, type RawCollectOptions } from './collect-request.js';
 import { progressLine, runSucceeded, summaryTable, waitForRun } from './progress.js';

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runProgress, runSummary, type Pool, type RunProgress, type RunSummary } from '@ferry/shared';
+import { type Pool } from '@ferry/shared/postgres';
+import { runProgress, runSummary, type RunProgress, type RunSummary } from '@ferry/shared/runs';
 
 /** Pure rendering of a run's progress line: what `--wait` shows while a run goes on. */
 export function progressLine(summary: RunProgress, elapsedMs: number): string {

@@ -1,4 +1,6 @@
-import { createServiceContext, createSyncTarget, ferryRegistry, observeWorkerJobs, startMetricsServer } from '@ferry/shared';
+import { createSyncTarget } from '@ferry/shared/backup';
+import { createServiceContext } from '@ferry/shared/jobs';
+import { ferryRegistry, observeWorkerJobs, startMetricsServer } from '@ferry/shared/metrics';
 import { startSyncWorker } from './sync-worker.js';
 
 /** sync-worker: env -> config -> target -> worker and schedules; SIGTERM commits what is gathered and drains. */

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
-import { JobName, jobOptions, syncSchedulerId, type DirectorySyncRule, type SyncDirectoryPayload } from '@ferry/shared';
+import { syncSchedulerId, type DirectorySyncRule } from '@ferry/shared/backup';
+import { JobName, jobOptions, type SyncDirectoryPayload } from '@ferry/shared/jobs';
 
 /**
  * Puts each enabled rule on a BullMQ job scheduler and removes disabled ones. Scheduler ids are fixed per rule, so

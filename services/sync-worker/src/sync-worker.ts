@@ -1,14 +1,14 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  createQueue, describeSyncRules, directorySyncRules, errorMessage, failJob, ferryWorkerOptions, JobName, localFileForSync,
-  logWorkerEvents, MANUAL_RATE_LIMIT_ENABLER, parsePayload, QueueName, RateLimitedError, recordFileSyncs, remoteKeyFor,
-  type FerryConfig, type Logger, type Pool, type SyncOutcome, type SyncTarget,
-} from '@ferry/shared';
-import { syncDirectories, type DirectorySyncResult } from './directory-sync.js';
-import { syncBatch, type BatchItem } from './sync-batch.js';
+import { describeSyncRules, directorySyncRules, remoteKeyFor, type SyncOutcome, type SyncTarget } from '@ferry/shared/backup';
+import { errorMessage, RateLimitedError, type FerryConfig, type Logger } from '@ferry/shared/core';
+import { createQueue, failJob, ferryWorkerOptions, JobName, logWorkerEvents, MANUAL_RATE_LIMIT_ENABLER, parsePayload, QueueName } from '@ferry/shared/jobs';
+import { recordFileSyncs, type Pool } from '@ferry/shared/postgres';
+import { localFileForSync } from '@ferry/shared/series-files';
+import { syncDirectories, type DirectorySyncResult } from '@ferry/shared/backup';
+import { syncBatch, type BatchItem } from '@ferry/shared/backup';
 import { removeSyncSchedules, upsertSyncSchedules } from './schedules.js';
-import { UploadBatcher } from './upload-batcher.js';
+import { UploadBatcher } from '@ferry/shared/backup';
 
 /**
  * The sync queue's worker: sync-file jobs (chained by the download workers, one per written file) and sync-directory

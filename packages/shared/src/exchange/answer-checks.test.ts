@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PermanentError, TransientError } from '../errors.js';
+import { PermanentError, TransientError } from '../core/errors.js';
 import { answerShapeError, answerSnippet, jsonSnippet, nonJsonAnswerError, ohlcvRowProblem } from './answer-checks.js';
 
 const GET = { method: 'GET', url: 'https://user:secret@api.binance.com/api/v3/klines?symbol=BTCUSDT' };

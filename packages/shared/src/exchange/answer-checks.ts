@@ -1,5 +1,5 @@
-import { DataValidationError, PermanentError, TransientError, type FerryError } from '../errors.js';
-import { redactText } from '../logger.js';
+import { DataValidationError, PermanentError, TransientError, type FerryError } from '../core/errors.js';
+import { redactText } from '../core/logger.js';
 
 /**
  * Checks of what an exchange answered, made before ccxt parses it. ccxt does not refuse an answer it cannot read: a

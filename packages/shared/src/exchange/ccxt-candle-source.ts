@@ -1,10 +1,10 @@
 import type { Exchange } from 'ccxt';
-import type { Candle, CandleSeries } from '../candle.js';
-import { BannedError, DataValidationError, PermanentError, RateLimitedError, TransientError } from '../errors.js';
-import type { Range } from '../candles/plan.js';
-import { budgetFromDeclaredLimits, usedWeightHeaderName, type DeclaredRateLimit } from '../rate-limit/declared-limits.js';
-import type { BudgetLimits, WeightBudget } from '../rate-limit/weight-budget.js';
-import { timeframeMs } from '../timeframes.js';
+import type { Candle, CandleSeries } from '../core/candle.js';
+import { BannedError, DataValidationError, PermanentError, RateLimitedError, TransientError } from '../core/errors.js';
+import type { Range } from '../collect/plan.js';
+import { budgetFromDeclaredLimits, usedWeightHeaderName, type DeclaredRateLimit } from './rate-budget/declared-limits.js';
+import type { BudgetLimits, WeightBudget } from './rate-budget/weight-budget.js';
+import { timeframeMs } from '../core/timeframes.js';
 import { answerShapeError, MalformedKlineError, nonJsonAnswerError, OHLCV_ROW, ohlcvRowProblem } from './answer-checks.js';
 import { classifyCcxtError } from './classify-ccxt-error.js';
 import type { MarketSummary } from './top-symbols.js';

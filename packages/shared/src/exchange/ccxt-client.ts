@@ -1,5 +1,5 @@
 import type { Exchange } from 'ccxt';
-import { PermanentError } from '../errors.js';
+import { PermanentError } from '../core/errors.js';
 import { jsonSnippet } from './answer-checks.js';
 import { loadCcxt } from './ccxt-module.js';
 

@@ -1,6 +1,6 @@
 import {
   BannedError, FerryError, NetworkError, PermanentError, RateLimitedError, TransientError,
-} from '../errors.js';
+} from '../core/errors.js';
 import { answerSnippet } from './answer-checks.js';
 import { loadedCcxt } from './ccxt-module.js';
 

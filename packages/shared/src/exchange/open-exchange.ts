@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { budgetKeyPrefix, readSharedLimits, resolveSharedLimits } from '../rate-limit/shared-limits.js';
-import { WeightBudget } from '../rate-limit/weight-budget.js';
+import { budgetKeyPrefix, readSharedLimits, resolveSharedLimits } from './rate-budget/shared-limits.js';
+import { WeightBudget } from './rate-budget/weight-budget.js';
 import { CcxtCandleSource } from './ccxt-candle-source.js';
 import { createCcxtExchange } from './ccxt-client.js';
 

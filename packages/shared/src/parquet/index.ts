@@ -1,2 +1,2 @@
-export * from './candle-file-path.js';
+export * from './read-candle-file.js';
 export * from './write-candles.js';

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Candle } from '../candle.js';
-import { DataValidationError } from '../errors.js';
+import type { Candle } from '../core/candle.js';
+import { DataValidationError } from '../core/errors.js';
 import { CANDLE_PARQUET_CREATED_BY, DEFAULT_ROW_GROUP_ROWS, writeCandlesParquet } from './write-candles.js';
 
 const MINUTE = 60_000;

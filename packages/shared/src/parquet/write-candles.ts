@@ -1,9 +1,9 @@
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
-import type { Candle } from '../candle.js';
-import { DataValidationError } from '../errors.js';
-import { tempPathFor } from '../sync/atomic-file.js';
+import type { Candle } from '../core/candle.js';
+import { DataValidationError } from '../core/errors.js';
+import { tempPathFor } from '../core/atomic-file.js';
 
 /**
  * The one Parquet writer. A candle file has six required columns, in this order:

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { Range } from '../candles/plan.js';
+import type { Range } from '../collect/plan.js';
 
 /**
  * Collection runs and their items in PostgreSQL: what `ferry status`, `--wait` and the admin API report.

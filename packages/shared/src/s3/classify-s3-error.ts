@@ -1,4 +1,4 @@
-import { FerryError, NetworkError, PermanentError, RateLimitedError, TransientError, errorMessage } from '../errors.js';
+import { FerryError, NetworkError, PermanentError, RateLimitedError, TransientError, errorMessage } from '../core/errors.js';
 
 /**
  * Maps what `@aws-sdk/client-s3` throws to ferry's error taxonomy, at the edge where S3 is called.

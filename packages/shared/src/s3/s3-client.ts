@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Secret } from '../config/secret.js';
+import { Secret } from '../core/config/secret.js';
 
 /**
  * The one place that builds an `S3Client` for the flat files. Massive (formerly Polygon.io) serves them from the

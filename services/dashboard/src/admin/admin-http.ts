@@ -1,4 +1,5 @@
-import type { FerryConfig, Logger, Pool } from '@ferry/shared';
+import type { FerryConfig, Logger } from '@ferry/shared/core';
+import type { Pool } from '@ferry/shared/postgres';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { HttpAnswer } from '../http-answer.js';

@@ -1,4 +1,6 @@
-import { NothingToCollectError, QueueName, runSummary } from '@ferry/shared';
+import { NothingToCollectError } from '@ferry/shared/collect';
+import { QueueName } from '@ferry/shared/jobs';
+import { runSummary } from '@ferry/shared/runs';
 import type { Queue } from 'bullmq';
 import { errorAnswer } from '../http-answer.js';
 import type { AdminHandler } from './admin-http.js';

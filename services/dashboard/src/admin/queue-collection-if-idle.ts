@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { queueCollection, type CollectionContext, type CollectRequest, type QueuedCollection } from '@ferry/shared';
+import { queueCollection, type CollectionContext, type CollectRequest, type QueuedCollection } from '@ferry/shared/collect';
 import { runInProgress, type RunRow } from './run-in-progress.js';
 
 /**

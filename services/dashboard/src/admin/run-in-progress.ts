@@ -1,4 +1,4 @@
-import type { Pool } from '@ferry/shared';
+import type { Pool } from '@ferry/shared/postgres';
 
 export interface RunRow {
   id: string;

@@ -1,4 +1,4 @@
-import { QueueName } from '@ferry/shared';
+import { QueueName } from '@ferry/shared/jobs';
 import { checkHealth } from '../health-checks.js';
 import { errorAnswer } from '../http-answer.js';
 import type { AdminDeps, AdminHandler } from './admin-http.js';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import {
-  COLLECT_DEFAULTS, COLLECTION_MODES, TIMEFRAME_NAMES, isoDateString, isTimeframe, parseIsoDate, type CollectRequest, type FerryConfig,
-  type Timeframe,
-} from '@ferry/shared';
+import { COLLECT_DEFAULTS, type CollectRequest } from '@ferry/shared/collect';
+import { TIMEFRAME_NAMES, isoDateString, isTimeframe, parseIsoDate, type FerryConfig, type Timeframe } from '@ferry/shared/core';
+import { COLLECTION_MODES } from '@ferry/shared/jobs';
 import type { FieldProblem } from '../http-answer.js';
 
 

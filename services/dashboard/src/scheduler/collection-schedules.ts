@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
-import { JobName, jobOptions, type CollectionMode, type FerryConfig, type ScheduledCollectionPayload } from '@ferry/shared';
+import { type FerryConfig } from '@ferry/shared/core';
+import { JobName, jobOptions, type CollectionMode, type ScheduledCollectionPayload } from '@ferry/shared/jobs';
 
 /** The scheduled collections: fixed scheduler ids, so every replica upserting them leaves one schedule each. */
 export const COLLECTION_SCHEDULERS = [

@@ -1,9 +1,9 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  ferryWorkerOptions, JobName, logWorkerEvents, NothingToCollectError, parsePayload, QueueName,
-  type FerryConfig, type Logger, type Pool,
-} from '@ferry/shared';
+import { NothingToCollectError } from '@ferry/shared/collect';
+import { type FerryConfig, type Logger } from '@ferry/shared/core';
+import { ferryWorkerOptions, JobName, logWorkerEvents, parsePayload, QueueName } from '@ferry/shared/jobs';
+import { type Pool } from '@ferry/shared/postgres';
 import { queueCollectionIfIdle } from '../admin/queue-collection-if-idle.js';
 import { parseTriggerBody } from '../admin/trigger-body.js';
 

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import {
-  ApiKeyError, assertDatabaseReachable, createApiKey, createPool, listApiKeys, loadConfig, migrate, revokeApiKey,
-  type Pool, type Role,
-} from '@ferry/shared';
+import { ApiKeyError, createApiKey, listApiKeys, revokeApiKey, type Role } from '@ferry/shared/auth';
+import { loadConfig } from '@ferry/shared/core';
+import { assertDatabaseReachable, createPool, migrate, type Pool } from '@ferry/shared/postgres';
 import { UsageError } from '../collect-request.js';
 import type { CliIo } from '../program.js';
 

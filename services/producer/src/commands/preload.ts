@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, type Queue } from 'bullmq';
 import type { Command } from 'commander';
-import {
-  clearFlatFileCache, createQueue, flatFileS3Client, formatPreloadProgress, loadConfig, preloadJobId, queuePreload, QueueName,
-  type Pool, type PreloadOutcome, type RunSummary,
-} from '@ferry/shared';
+import { loadConfig } from '@ferry/shared/core';
+import { createQueue, QueueName } from '@ferry/shared/jobs';
+import { type Pool } from '@ferry/shared/postgres';
+import { clearFlatFileCache, flatFileS3Client, formatPreloadProgress, preloadJobId, queuePreload, type PreloadOutcome } from '@ferry/shared/preload';
+import { type RunSummary } from '@ferry/shared/runs';
 import { openCliContext } from '../cli-context.js';
 import { parsePreloadRequest } from '../preload-request.js';
 import { waitForRun } from '../progress.js';

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import {
-  assertDatabaseReachable, createPool, createSyncTarget, loadConfig, migrate, PermanentError, restoreCandles,
-  type RestoreCandlesResult,
-} from '@ferry/shared';
+import { createSyncTarget, restoreCandles, type RestoreCandlesResult } from '@ferry/shared/backup';
+import { loadConfig, PermanentError } from '@ferry/shared/core';
+import { assertDatabaseReachable, createPool, migrate } from '@ferry/shared/postgres';
 import type { CliIo } from '../program.js';
 
 /** A restore that left some files out; the CLI reports it and exits 1. */

@@ -1,0 +1,166 @@
+import { assertValidCandles, type Candle, type CandleSeries } from '../core/candle.js';
+import { timeframeMs, type Timeframe } from '../core/timeframes.js';
+import { type CandleSource } from '../exchange/ccxt-candle-source.js';
+import { type CollectCandlesPayload, type SyncFilePayload } from '../jobs/payloads.js';
+import { countCandles, insertCandles, knownExchangeGaps, readCandles, recordExchangeGaps, storedIslands } from '../postgres/candle-store.js';
+import { type Pool } from '../postgres/pool.js';
+import { candleFilePath } from '../series-files/file-name.js';
+import { collectionRange, expectedCandleCount, findExchangeHoles, planMissingRanges, planPages, type Range } from './plan.js';
+
+/**
+ * One collect-candles job: plan from what PostgreSQL holds, fetch only the missing pages, store each page as it
+ * arrives (so an interrupted job keeps its progress), record the exchange's own holes, render the Parquet file from
+ * PostgreSQL and chain its sync. The I/O comes in as `deps`, so the flow is tested with real PostgreSQL and the
+ * emulator, and nothing here knows about BullMQ.
+ */
+export interface CandleProgress {
+  phase: 'planning' | 'fetching' | 'writing' | 'done';
+  fetched: number;
+  stored: number;
+  expected: number;
+  have: number;
+  percent: number;
+  requests: number;
+  requestsPlanned: number;
+}
+
+export interface CollectDeps {
+  db: Pool;
+  source: CandleSource;
+  dataDir: string;
+  writeParquet(relativePath: string, candles: readonly Candle[]): Promise<{ bytes: number; contentHash: string }>;
+  /** The content hash of a file already under dataDir, or undefined (then an unchanged series is not rendered again). */
+  existingFileHash(relativePath: string): Promise<string | undefined>;
+  chainSync(payload: SyncFilePayload, contentHash: string): Promise<void>;
+  progress(p: CandleProgress): void;
+  log(message: string): void;
+  /** Aborted on shutdown: the job stops between pages and is handed back to the queue. */
+  signal?: AbortSignal;
+}
+
+export interface CollectResult {
+  status: 'complete' | 'partial' | 'skipped';
+  records: number;
+  expected: number;
+  fetched: number;
+  stored: number;
+  requests: number;
+  missingRanges: Range[];
+  exchangeGaps: Range[];
+  file: { relativePath: string; rows: number; bytes: number } | null;
+}
+
+/**
+ * Holes found this close to "now" are not recorded as permanent: an exchange may publish a just-closed candle a
+ * little late, and a recorded hole would never be fetched again.
+ */
+function holeSafetyMarginMs(stepMs: number): number {
+  return Math.max(2 * stepMs, 10 * 60_000);
+}
+
+export async function collectCandles(payload: CollectCandlesPayload, deps: CollectDeps): Promise<CollectResult> {
+  const series: CandleSeries = { exchange: payload.exchange, symbol: payload.symbol, timeframe: payload.timeframe as Timeframe };
+  const step = timeframeMs(series.timeframe);
+  const name = `${series.exchange} ${series.symbol} ${series.timeframe}`;
+
+  const now = await deps.source.now();
+  const range = collectionRange(payload.startMs, payload.endMs, now, step);
+  const gaps = await knownExchangeGaps(deps.db, series, range);
+  const islands = await storedIslands(deps.db, series, range);
+  const missing = planMissingRanges({ mode: payload.mode, range, stepMs: step, stored: islands, knownGaps: gaps });
+  const pages = planPages(missing, step, deps.source.pageLimit);
+  const expected = expectedCandleCount(range, gaps, step);
+  let have = islands.reduce((n, i) => n + Math.round((i.last - i.first) / step) + 1, 0);
+  deps.log(`${name}: ${payload.mode} ${iso(range.start)} .. ${iso(range.end)}: ${have}/${expected} stored, ` +
+    `${missing.length} missing range(s), ${pages.length} request(s) planned`);
+
+  let fetched = 0;
+  let stored = 0;
+  let requests = 0;
+  const report = (phase: CandleProgress['phase']) =>
+    deps.progress({
+      phase, fetched, stored, expected, have, requests, requestsPlanned: pages.length,
+      percent: expected === 0 ? 100 : Math.min(100, Math.round((have / expected) * 1000) / 10),
+    });
+  report(pages.length ? 'fetching' : 'writing');
+
+  const holeCutoff = now - holeSafetyMarginMs(step);
+  for (const page of pages) {
+    deps.signal?.throwIfAborted();
+    // Only the page, never more: exchanges append the still-open candle (or whatever follows a hole), and an
+    // open candle stored as if it were final would be wrong forever.
+    const candles = (await deps.source.fetchPage(series, page)).filter((c) => c.openTime >= page.start && c.openTime < page.end);
+    requests += 1;
+    assertValidCandles(series, candles);
+    fetched += candles.length;
+    const inserted = await insertCandles(deps.db, series, candles);
+    stored += inserted;
+    have += inserted;
+    const holes = findExchangeHoles(page, candles.map((c) => c.openTime), step)
+      .map((h) => ({ start: h.start, end: Math.min(h.end, Math.floor(holeCutoff / step) * step) }))
+      .filter((h) => h.end > h.start);
+    if (holes.length) {
+      await recordExchangeGaps(deps.db, series, holes);
+      deps.log(`${name}: exchange has no candles in ${holes.map((h) => `${iso(h.start)}..${iso(h.end)}`).join(', ')}`);
+    }
+    report('fetching');
+  }
+
+  const gapsAfter = await knownExchangeGaps(deps.db, series, range);
+  const islandsAfter = await storedIslands(deps.db, series, range);
+  const stillMissing = planMissingRanges({ mode: 'backward', range, stepMs: step, stored: islandsAfter, knownGaps: gapsAfter });
+  const records = await countCandles(deps.db, series, range);
+  const expectedAfter = expectedCandleCount(range, gapsAfter, step);
+
+  report('writing');
+  const file = await renderFile(payload, series, range, pages.length > 0, deps);
+  const status = stillMissing.length > 0 ? 'partial' : pages.length === 0 ? 'skipped' : 'complete';
+  deps.progress({
+    phase: 'done', fetched, stored, expected: expectedAfter, have: records, requests, requestsPlanned: pages.length,
+    percent: expectedAfter === 0 ? 100 : Math.round((records / expectedAfter) * 1000) / 10,
+  });
+  deps.log(`${name}: ${status}, ${records}/${expectedAfter} candles, ${stored} new from ${requests} request(s)`);
+  return {
+    status, records, expected: expectedAfter, fetched, stored, requests, missingRanges: stillMissing,
+    exchangeGaps: gapsAfter, file,
+  };
+}
+
+/** Renders the coin's Parquet file from PostgreSQL (same rows, same bytes on any host) and chains its sync. */
+async function renderFile(
+  payload: CollectCandlesPayload,
+  series: CandleSeries,
+  range: Range,
+  changed: boolean,
+  deps: CollectDeps,
+): Promise<CollectResult['file']> {
+  const candles = await readCandles(deps.db, series, range);
+  const first = candles[0];
+  const last = candles.at(-1);
+  if (!first || !last) return null;
+  const relativePath = candleFilePath({ symbol: series.symbol, timeframe: series.timeframe, startMs: first.openTime, endMs: last.openTime });
+  let bytes = 0;
+  let contentHash = changed ? undefined : await deps.existingFileHash(relativePath);
+  if (contentHash === undefined) {
+    ({ bytes, contentHash } = await deps.writeParquet(relativePath, candles));
+    deps.log(`wrote ${relativePath} (${candles.length} rows, ${bytes} bytes)`);
+  }
+  // Chained even when the file was already there: an attempt killed between writing it and chaining its sync leaves
+  // it unsynced otherwise. Same bytes, same job id, so a sync chained before is not queued twice.
+  await deps.chainSync(
+    {
+      relativePath,
+      source: {
+        kind: 'candles', exchange: series.exchange, symbol: series.symbol, timeframe: series.timeframe,
+        startMs: first.openTime, endMs: last.openTime + timeframeMs(series.timeframe),
+      },
+      runId: payload.runId,
+    },
+    contentHash,
+  );
+  return { relativePath, rows: candles.length, bytes };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

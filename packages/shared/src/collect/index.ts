@@ -1,0 +1,4 @@
+export * from './collect-candles.js';
+export * from './collect-defaults.js';
+export * from './plan.js';
+export * from './queue-collection.js';

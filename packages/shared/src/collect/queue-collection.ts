@@ -1,0 +1,90 @@
+import type { Redis } from 'ioredis';
+import type { FerryConfig } from '../core/config/config.js';
+import type { Pool } from '../postgres/pool.js';
+import { candleItemKey, createQueue, enqueueCandleJobs } from '../jobs/producer.js';
+import { listMarketsAndVolumes } from '../exchange/ccxt-candle-source.js';
+import { openExchange } from '../exchange/open-exchange.js';
+import { selectTopSymbols } from '../exchange/top-symbols.js';
+import type { CollectCandlesPayload, CollectionMode } from '../jobs/payloads.js';
+import { QueueName } from '../jobs/names.js';
+import { createOrReuseRun } from '../runs/run-store.js';
+import { alignDown, type Timeframe } from '../core/timeframes.js';
+
+/** A validated collection request, from the CLI, the admin API or a schedule. */
+export interface CollectRequest {
+  exchange: string;
+  /** Replaces the exchange's REST base URL for this request's own calls (top N, clock). */
+  exchangeUrl: string | undefined;
+  top: number;
+  minVolume: number;
+  days: number;
+  timeframes: Timeframe[];
+  /** Unified symbols (BTC/USDT); undefined = the top N by quote volume. */
+  symbols: string[] | undefined;
+  mode: CollectionMode;
+  startMs: number | undefined;
+  endMs: number | undefined;
+}
+
+export interface CollectionContext {
+  config: FerryConfig;
+  db: Pool;
+  redis: Redis;
+}
+
+const DAY_MS = 86_400_000;
+
+export interface QueuedCollection {
+  runId: string;
+  reused: boolean;
+  symbols: string[];
+  jobs: number;
+}
+
+export class NothingToCollectError extends Error {}
+
+/**
+ * Resolves the coins (given, or the top N from the exchange), records the run and enqueues one job per coin and
+ * timeframe. Nothing is enqueued unless every step before succeeded.
+ */
+export async function queueCollection(request: CollectRequest, ctx: CollectionContext): Promise<QueuedCollection> {
+  const { config } = ctx;
+  const { source } = await openExchange({
+    exchangeId: request.exchange,
+    baseUrl: request.exchangeUrl ?? (request.exchange === config.exchange.id ? config.exchange.baseUrl : undefined),
+    timeoutMs: config.exchange.timeoutMs,
+    headroom: config.exchange.headroom,
+    redis: ctx.redis,
+    queuePrefix: config.redis.prefix,
+    // The CLI's own requests (top N, clock) draw from the same budget, under the exchange's declared limits.
+    learnLimits: true,
+  });
+  // "N days of history" counts back from the exchange's clock, from the start of that UTC day.
+  const now = await source.now();
+  let symbols = request.symbols;
+  if (!symbols) {
+    const { markets, quoteVolumes } = await listMarketsAndVolumes(source);
+    symbols = selectTopSymbols(markets, quoteVolumes, { top: request.top, minQuoteVolume: request.minVolume });
+    if (symbols.length === 0) {
+      throw new NothingToCollectError(
+        `no USDT pair on ${request.exchange} has a 24h quote volume of at least ${request.minVolume} (--min-volume)`);
+    }
+  }
+  const startMs = request.startMs ?? alignDown(now - request.days * DAY_MS, '1d');
+  const endMs = request.endMs ?? null;
+  const params = {
+    exchange: request.exchange, symbols: [...symbols].sort(), timeframes: [...request.timeframes].sort(),
+    mode: request.mode, startMs, endMs,
+  };
+  const base = symbols.flatMap((symbol) =>
+    request.timeframes.map((timeframe) => ({ exchange: request.exchange, symbol, timeframe, mode: request.mode, startMs, endMs })));
+  const { runId, reused } = await createOrReuseRun(ctx.db, 'candles', params, base.map(candleItemKey));
+  const payloads: CollectCandlesPayload[] = base.map((b) => ({ runId, ...b }));
+  const queue = createQueue(QueueName.Candles, ctx.redis, config.redis.prefix);
+  try {
+    await enqueueCandleJobs(queue, payloads, config.download.attempts);
+  } finally {
+    await queue.close();
+  }
+  return { runId, reused, symbols, jobs: payloads.length };
+}

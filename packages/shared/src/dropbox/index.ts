@@ -1,0 +1,3 @@
+export * from './classify-dropbox-error.js';
+export * from './dropbox-client.js';
+export * from './dropbox-target.js';

@@ -1,0 +1,6 @@
+export * from './failures.js';
+export * from './names.js';
+export * from './payloads.js';
+export * from './producer.js';
+export * from './service-context.js';
+export * from './worker-options.js';

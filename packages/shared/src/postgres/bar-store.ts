@@ -1,0 +1,162 @@
+import type pg from 'pg';
+import type { Candle } from '../core/candle.js';
+import type { Range } from '../collect/plan.js';
+import type { IngestedFile, ListedFile } from '../preload/plan.js';
+
+/**
+ * PostgreSQL I/O for flat-file bars. A file is ingested in one transaction: its rows for the requested tickers and
+ * its `ingested_files` record commit together or not at all, so an interrupted or failed file leaves nothing behind.
+ */
+type Queryable = Pick<pg.Pool, 'query'>;
+
+/** A flat-file row: the one candle shape plus the ticker and the trade count the files carry. */
+export interface Bar extends Candle {
+  ticker: string;
+  transactions: number | null;
+}
+
+/** Which bars: market (`us_stocks_sip`, `global_crypto`), ticker and timeframe (`1d`, `1m`). */
+export interface BarSeries {
+  source: string;
+  ticker: string;
+  timeframe: string;
+}
+
+export interface IngestResult {
+  /** Rows of the requested tickers read from the file. */
+  rows: number;
+  /** Rows that were new or changed in PostgreSQL. */
+  written: number;
+}
+
+/**
+ * Stores every batch and records the file as ingested for `tickers`, atomically. A re-published file (new ETag)
+ * overwrites its bars' values: the latest version upstream wins; the same values are left alone. A file of at most
+ * one batch (a day file: a row per ticker) is one statement, its own transaction; a bigger one is a transaction of
+ * one statement per batch.
+ */
+export async function ingestFlatFile(
+  db: pg.Pool,
+  file: IngestedFileSpec,
+  batches: AsyncIterable<readonly Bar[]>,
+): Promise<IngestResult> {
+  const iterator = batches[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const second = first.done ? first : await iterator.next();
+  if (second.done) {
+    const bars = first.done ? [] : first.value;
+    return { rows: bars.length, written: await storeBars(db, file, bars, true) };
+  }
+  const client = await db.connect();
+  let rows = 0;
+  let written = 0;
+  try {
+    await client.query('BEGIN');
+    for (let batch = first; !batch.done; batch = batch === first ? second : await iterator.next()) {
+      rows += batch.value.length;
+      written += await storeBars(client, file, batch.value, false);
+    }
+    await storeBars(client, file, [], true);
+    await client.query('COMMIT');
+    return { rows, written };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export interface IngestedFileSpec extends ListedFile {
+  source: string;
+  timeframe: string;
+  tickers: readonly string[];
+}
+
+/**
+ * One statement: upserts `bars` and, with `record`, records the file as ingested (its tickers merged with earlier
+ * ingests of the same version). Returns how many bars were new or changed.
+ */
+async function storeBars(db: Queryable, file: IngestedFileSpec, bars: readonly Bar[], record: boolean): Promise<number> {
+  const { rows } = await db.query<{ written: number }>(
+    `WITH stored AS (
+       INSERT INTO bars (source, ticker, timeframe, time, open, high, low, close, volume, transactions)
+       SELECT $1, k, $2, to_timestamp(t / 1000.0), o, h, l, c, v, n
+       FROM unnest($3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::bigint[])
+         AS x(k, t, o, h, l, c, v, n)
+       ON CONFLICT (source, ticker, timeframe, time) DO UPDATE SET
+         open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
+         volume = EXCLUDED.volume, transactions = EXCLUDED.transactions
+       WHERE (bars.open, bars.high, bars.low, bars.close, bars.volume, bars.transactions)
+         IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume, EXCLUDED.transactions)
+       RETURNING 1
+     ), recorded AS (
+       INSERT INTO ingested_files (key, etag, size, tickers) SELECT $11, $12, $13, $14 WHERE $15
+       ON CONFLICT (key, etag) DO UPDATE SET
+         tickers = ARRAY(SELECT DISTINCT t FROM unnest(ingested_files.tickers || EXCLUDED.tickers) AS t ORDER BY t),
+         ingested_at = now()
+     )
+     SELECT count(*)::int AS written FROM stored`,
+    [
+      file.source, file.timeframe,
+      bars.map((b) => b.ticker), bars.map((b) => b.openTime), bars.map((b) => b.open), bars.map((b) => b.high),
+      bars.map((b) => b.low), bars.map((b) => b.close), bars.map((b) => b.volume), bars.map((b) => b.transactions),
+      file.key, file.etag, file.size, [...file.tickers].sort(), record,
+    ],
+  );
+  return rows[0]?.written ?? 0;
+}
+
+/** What was already ingested of these keys, every version, with the tickers taken from each. */
+export async function ingestedFiles(db: Queryable, keys: readonly string[]): Promise<IngestedFile[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await db.query<IngestedFile>(
+    'SELECT key, etag, tickers FROM ingested_files WHERE key = ANY($1::text[])',
+    [keys],
+  );
+  return rows;
+}
+
+/** Bars of one series in `range` (epoch ms, end exclusive), ascending, as candles: what a Parquet file is made of. */
+export async function readBars(db: Queryable, series: BarSeries, range: Range): Promise<Candle[]> {
+  const { rows } = await db.query<{ t: string; open: number; high: number; low: number; close: number; volume: number }>(
+    `SELECT (extract(epoch FROM time) * 1000)::bigint AS t, open, high, low, close, volume FROM bars
+     WHERE source = $1 AND ticker = $2 AND timeframe = $3 AND time >= $4 AND time < $5
+     ORDER BY time`,
+    [series.source, series.ticker, series.timeframe, new Date(range.start), new Date(range.end)],
+  );
+  return rows.map(toCandle);
+}
+
+/** First and last bar time of a series in `range`, or undefined when it has none: a file's name needs both first. */
+export async function barSpan(db: Queryable, series: BarSeries, range: Range): Promise<{ first: number; last: number; count: number } | undefined> {
+  const { rows } = await db.query<{ first: string | null; last: string | null; n: string }>(
+    `SELECT (extract(epoch FROM min(time)) * 1000)::bigint AS first, (extract(epoch FROM max(time)) * 1000)::bigint AS last,
+            count(*) AS n
+     FROM bars WHERE source = $1 AND ticker = $2 AND timeframe = $3 AND time >= $4 AND time < $5`,
+    [series.source, series.ticker, series.timeframe, new Date(range.start), new Date(range.end)],
+  );
+  const r = rows[0];
+  return r?.first == null || r.last == null ? undefined : { first: Number(r.first), last: Number(r.last), count: Number(r.n) };
+}
+
+/** The same bars as readBars, a page at a time (keyset on time), so years of minute bars never sit in memory at once. */
+export async function* readBarPages(db: Queryable, series: BarSeries, range: Range, pageRows = 50_000): AsyncGenerator<Candle[]> {
+  let from = range.start;
+  for (;;) {
+    const { rows } = await db.query<{ t: string; open: number; high: number; low: number; close: number; volume: number }>(
+      `SELECT (extract(epoch FROM time) * 1000)::bigint AS t, open, high, low, close, volume FROM bars
+       WHERE source = $1 AND ticker = $2 AND timeframe = $3 AND time >= $4 AND time < $5
+       ORDER BY time LIMIT $6`,
+      [series.source, series.ticker, series.timeframe, new Date(from), new Date(range.end), pageRows],
+    );
+    if (rows.length === 0) return;
+    yield rows.map(toCandle);
+    if (rows.length < pageRows) return;
+    from = Number(rows.at(-1)!.t) + 1;
+  }
+}
+
+function toCandle(r: { t: string; open: number; high: number; low: number; close: number; volume: number }): Candle {
+  return { openTime: Number(r.t), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume };
+}

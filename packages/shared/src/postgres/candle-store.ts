@@ -1,0 +1,88 @@
+import type pg from 'pg';
+import type { Candle, CandleSeries } from '../core/candle.js';
+import { timeframeMs } from '../core/timeframes.js';
+import type { Range, StoredIsland } from '../collect/plan.js';
+
+/**
+ * PostgreSQL I/O for candles. Inserts are conflict-safe on (exchange, symbol, timeframe, open_time), so a page
+ * stored twice (a retried or repeated job) never duplicates a row.
+ */
+type Queryable = Pick<pg.Pool, 'query'>;
+
+const toDate = (ms: number) => new Date(ms);
+
+/** Stores one page; returns how many rows were new. */
+export async function insertCandles(db: Queryable, series: CandleSeries, candles: readonly Candle[]): Promise<number> {
+  if (candles.length === 0) return 0;
+  // One statement per page, columns passed as arrays: a 1000-candle page is one round trip.
+  const result = await db.query(
+    `INSERT INTO candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume)
+     SELECT $1, $2, $3, to_timestamp(t / 1000.0), o, h, l, c, v
+     FROM unnest($4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[]) AS x(t, o, h, l, c, v)
+     ON CONFLICT (exchange, symbol, timeframe, open_time) DO NOTHING`,
+    [
+      series.exchange, series.symbol, series.timeframe,
+      candles.map((c) => c.openTime), candles.map((c) => c.open), candles.map((c) => c.high),
+      candles.map((c) => c.low), candles.map((c) => c.close), candles.map((c) => c.volume),
+    ],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Runs of consecutive stored candles inside `range` (gaps-and-islands over the primary key index). */
+export async function storedIslands(db: Queryable, series: CandleSeries, range: Range): Promise<StoredIsland[]> {
+  const step = timeframeMs(series.timeframe);
+  const { rows } = await db.query<{ first: string; last: string }>(
+    `SELECT min(t) AS first, max(t) AS last FROM (
+       SELECT t, t - (row_number() OVER (ORDER BY t)) * $6::bigint AS grp FROM (
+         SELECT (extract(epoch FROM open_time) * 1000)::bigint AS t FROM candles
+         WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= $4 AND open_time < $5
+       ) times
+     ) numbered GROUP BY grp ORDER BY first`,
+    [series.exchange, series.symbol, series.timeframe, toDate(range.start), toDate(range.end), step],
+  );
+  return rows.map((r) => ({ first: Number(r.first), last: Number(r.last) }));
+}
+
+export async function countCandles(db: Queryable, series: CandleSeries, range: Range): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM candles
+     WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= $4 AND open_time < $5`,
+    [series.exchange, series.symbol, series.timeframe, toDate(range.start), toDate(range.end)],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** Candles in `range`, ascending: what a Parquet file is rendered from. */
+export async function readCandles(db: Queryable, series: CandleSeries, range: Range): Promise<Candle[]> {
+  const { rows } = await db.query<{ t: string; open: number; high: number; low: number; close: number; volume: number }>(
+    `SELECT (extract(epoch FROM open_time) * 1000)::bigint AS t, open, high, low, close, volume FROM candles
+     WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= $4 AND open_time < $5
+     ORDER BY open_time`,
+    [series.exchange, series.symbol, series.timeframe, toDate(range.start), toDate(range.end)],
+  );
+  return rows.map((r) => ({ openTime: Number(r.t), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume }));
+}
+
+/** Holes the exchange itself has, overlapping `range`. */
+export async function knownExchangeGaps(db: Queryable, series: CandleSeries, range?: Range): Promise<Range[]> {
+  const { rows } = await db.query<{ s: string; e: string }>(
+    `SELECT (extract(epoch FROM start_time) * 1000)::bigint AS s, (extract(epoch FROM end_time) * 1000)::bigint AS e
+     FROM exchange_gaps WHERE exchange = $1 AND symbol = $2 AND timeframe = $3
+       AND ($4::timestamptz IS NULL OR end_time > $4) AND ($5::timestamptz IS NULL OR start_time < $5)
+     ORDER BY start_time`,
+    [series.exchange, series.symbol, series.timeframe, range ? toDate(range.start) : null, range ? toDate(range.end) : null],
+  );
+  return rows.map((r) => ({ start: Number(r.s), end: Number(r.e) }));
+}
+
+/** Remembers holes the exchange does not have candles for; recording one twice keeps the longer. */
+export async function recordExchangeGaps(db: Queryable, series: CandleSeries, gaps: readonly Range[]): Promise<void> {
+  if (gaps.length === 0) return;
+  await db.query(
+    `INSERT INTO exchange_gaps (exchange, symbol, timeframe, start_time, end_time)
+     SELECT $1, $2, $3, to_timestamp(s / 1000.0), to_timestamp(e / 1000.0) FROM unnest($4::bigint[], $5::bigint[]) AS g(s, e)
+     ON CONFLICT (exchange, symbol, timeframe, start_time) DO UPDATE SET end_time = greatest(exchange_gaps.end_time, excluded.end_time)`,
+    [series.exchange, series.symbol, series.timeframe, gaps.map((g) => g.start), gaps.map((g) => g.end)],
+  );
+}
