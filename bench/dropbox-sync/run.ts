@@ -10,15 +10,16 @@
  * Needs Redis and PostgreSQL as the tests do (TEST_REDIS_URL, TEST_DATABASE_URL). The emulator runs in a child process
  * (emulator-process.ts) and is read through its /__control/ API, so the peak RSS printed is the sync worker's own.
  */
+import { chainSyncJob, jobOptions, openQueue } from '../../test/support/workers.js';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSyncTarget } from '@ferry/shared/backup';
 import { createLogger } from '@ferry/shared/core';
-import { chainSyncJob, createQueue, JobName, jobOptions, QueueName } from '@ferry/shared/jobs';
+import { JobName, QueueName } from '@ferry/shared/jobs';
 import { createRedis } from '@ferry/shared/redis';
-import { startSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
+import { startSyncWorker } from '../../test/support/workers.js';
 import { DropboxCounter, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { createTestDatabase } from '../../test/support/database.js';
 import { spawnTs } from '../../test/support/processes.js';
@@ -62,7 +63,7 @@ const db = await createTestDatabase();
 const prefix = uniquePrefix('bench');
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-bench-'));
 const redis = createRedis(TEST_REDIS_URL, 'worker');
-const queue = createQueue(QueueName.Sync, redis, prefix);
+const queue = openQueue(QueueName.Sync, redis, prefix);
 const config = syncConfig({
   ...dropboxEnv(emulator), QUEUE_PREFIX: prefix, DATA_DIR: dataDir, DATABASE_URL: db.url, DROPBOX_CHUNK_MB: chunkMib, LOG_LEVEL: 'warn',
 });

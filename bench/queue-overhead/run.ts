@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createLogger } from '@ferry/shared/core';
-import { failJob, ferryWorkerOptions, JobName, jobOptions, logWorkerEvents, parsePayload, type CollectCandlesPayload } from '@ferry/shared/jobs';
+import { failJob, FERRY_BACKOFF, ferryWorkerOptions, JobName, logWorkerEvents, parsePayload, type CollectCandlesPayload } from '@ferry/shared/jobs';
 import { observeWorkerJobs } from '@ferry/shared/metrics';
 import { createRedis } from '@ferry/shared/redis';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
@@ -85,7 +85,7 @@ async function round(side: Side, jobs: number): Promise<number> {
   try {
     for (let added = 0; added < jobs; added += 1000) {
       const n = Math.min(1000, jobs - added);
-      await queue.addBulk(Array.from({ length: n }, () => ({ name: JobName.CollectCandles, data: PAYLOAD, opts: jobOptions(3) })));
+      await queue.addBulk(Array.from({ length: n }, () => ({ name: JobName.CollectCandles, data: PAYLOAD, opts: { attempts: 3, backoff: { type: FERRY_BACKOFF } } })));
     }
     const { worker, connection } = side === 'ferry' ? ferryWorker(queueName, queue) : rawWorker(queueName);
     try {

@@ -23,11 +23,12 @@
  * emulator runs in this process; the workers are children, and their peak RSS (VmHWM) and CPU time are reported.
  * Needs Redis and PostgreSQL as the tests do (TEST_REDIS_URL, TEST_DATABASE_URL).
  */
+import { openQueue } from '../../test/support/workers.js';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createQueue, QueueName } from '@ferry/shared/jobs';
+import { QueueName } from '@ferry/shared/jobs';
 import { createRedis } from '@ferry/shared/redis';
 import { type RunSummary } from '@ferry/shared/runs';
 import { main, type CliIo } from '../../services/producer/src/program.js';
@@ -108,7 +109,7 @@ async function collectWith(workerCount: number, emulatorSettings: Partial<Binanc
     },
   );
   const redis = createRedis(TEST_REDIS_URL, 'queue');
-  const queue = createQueue(QueueName.Candles, redis, prefix);
+  const queue = openQueue(QueueName.Candles, redis, prefix);
   const sampler = sampleProcesses(fleet.processes.map((p) => p.pid));
   try {
     // The clock starts once every process is connected and waiting for jobs (start-up is not what is measured).

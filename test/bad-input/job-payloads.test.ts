@@ -8,7 +8,7 @@ import { createSyncTarget } from '@ferry/shared/backup';
 import { createLogger, type Timeframe } from '@ferry/shared/core';
 import { JobName, QueueName } from '@ferry/shared/jobs';
 import { readCandles } from '@ferry/shared/postgres';
-import { startSyncWorker, type RunningSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
+import { startSyncWorker, type RunningSyncWorker } from '../support/workers.js';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 import { waitFor } from '../support/wait.js';
 import { writeCandleFiles, type WrittenCandleFile } from '../sync/support.js';
@@ -149,7 +149,7 @@ describe('job payloads written straight into Redis: a poisoned job fails alone, 
     });
 
     it('the worker stays up and takes the next job', async () => {
-      expect(h.worker!.worker.isRunning()).toBe(true);
+      expect(h.worker!.workers[0]!.isRunning()).toBe(true);
       const next = await candles.add(JobName.CollectCandles, candlePayload({ symbol: 'SOL/USDT' }), { ...ATTEMPTS, jobId: 'good-sol' });
       await settled(candles, [next]);
       expect(await next.getState()).toBe('completed');
@@ -198,7 +198,7 @@ describe('job payloads written straight into Redis: a poisoned job fails alone, 
       const backedUp = await filesUnder(backupDir);
       expect(backedUp.some((f) => f.endsWith(file.payload.relativePath))).toBe(true);
       expect(backedUp.filter((f) => /NOPE|passwd|my file|aaaa/.test(f))).toEqual([]);
-      expect(syncWorker.worker.isRunning()).toBe(true);
+      expect(syncWorker.workers[0]!.isRunning()).toBe(true);
     });
   });
 });

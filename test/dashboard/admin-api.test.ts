@@ -1,10 +1,11 @@
+import { openQueue } from '../support/workers.js';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '@ferry/shared/auth';
 import { createLogger } from '@ferry/shared/core';
-import { ALL_QUEUES, createQueue, QueueName } from '@ferry/shared/jobs';
+import { ALL_QUEUES, QueueName } from '@ferry/shared/jobs';
 import { createDashboardApp } from '../../services/dashboard/src/app.js';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 import { waitFor } from '../support/wait.js';
@@ -31,7 +32,7 @@ describe('admin API: trigger, status, system info, scheduler', () => {
   beforeAll(async () => {
     // The worker starts later, so a triggered run stays queued long enough to see the 409.
     h = await startCryptoHarness({ emulator: { nowMs: NOW }, startWorker: false });
-    queues = ALL_QUEUES.map((name) => createQueue(name, h.redis, h.prefix));
+    queues = ALL_QUEUES.map((name) => openQueue(name, h.redis, h.prefix));
     admin = await createApiKey(h.db.pool, 'admin', 'admin');
     viewer = await createApiKey(h.db.pool, 'viewer', 'viewer');
     const app = createDashboardApp({

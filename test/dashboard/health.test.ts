@@ -1,3 +1,4 @@
+import { openQueue } from '../support/workers.js';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Queue } from 'bullmq';
@@ -5,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '@ferry/shared/auth';
 import { createLogger, loadConfig, Secret } from '@ferry/shared/core';
-import { ALL_QUEUES, createQueue } from '@ferry/shared/jobs';
+import { ALL_QUEUES } from '@ferry/shared/jobs';
 import { createPool, type Pool } from '@ferry/shared/postgres';
 import { createRedis } from '@ferry/shared/redis';
 import { createDashboardApp } from '../../services/dashboard/src/app.js';
@@ -44,7 +45,7 @@ describe('health when Redis or PostgreSQL is down', () => {
     // The worst case: a worker-role connection, which would wait for Redis forever.
     deadRedis = createRedis(DEAD_REDIS, 'worker');
     deadRedis.on('error', () => undefined);
-    queues = ALL_QUEUES.map((name) => createQueue(name, deadRedis, uniquePrefix('health')));
+    queues = ALL_QUEUES.map((name) => openQueue(name, deadRedis, uniquePrefix('health')));
     for (const q of queues) q.on('error', () => undefined);
   });
   afterAll(async () => {

@@ -1,7 +1,7 @@
-import { Job, type Queue, type Worker } from 'bullmq';
+import { Job, type Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createLogger, loadConfig } from '@ferry/shared/core';
-import { createQueue, JobName, QueueName } from '@ferry/shared/jobs';
+import { JobName, JobProducer, QueueName, type RunningWorkers } from '@ferry/shared/jobs';
 import { collectionStatus } from '../../services/dashboard/src/admin/collection-handlers.js';
 import { COLLECTION_SCHEDULERS, upsertCollectionSchedules } from '../../services/dashboard/src/scheduler/collection-schedules.js';
 import { startScheduleWorker, type ScheduledCollectionResult } from '../../services/dashboard/src/scheduler/schedule-worker.js';
@@ -29,22 +29,24 @@ describe('collection schedules: configuration', () => {
 describe('collection schedules: BullMQ job schedulers and the schedule worker', () => {
   let h: CryptoHarness;
   let schedules: Queue;
-  let worker: Worker | undefined;
+  let worker: RunningWorkers | undefined;
+  let producer: JobProducer;
   const logger = createLogger({ name: 'test', level: 'silent' });
 
   beforeAll(async () => {
     h = await startCryptoHarness({ emulator: { nowMs: NOW }, startWorker: false });
-    schedules = createQueue(QueueName.Schedules, h.redis, h.prefix);
+    producer = new JobProducer({ connection: h.redis, prefix: h.prefix, attempts: 3 });
+    schedules = producer.queue(QueueName.Schedules);
   }, 60_000);
   afterAll(async () => {
-    await worker?.close();
-    await schedules.close();
+    await worker?.close(0);
+    await producer.close();
     await h.close();
   });
 
   it('leaves one schedule per collection however many replicas register them, and status shows the next run', async () => {
     const config = { ...h.config, schedules: { collection: '0 */6 * * *', gapFill: '0 3 * * 0' } };
-    await Promise.all([upsertCollectionSchedules(schedules, config), upsertCollectionSchedules(schedules, config)]);
+    await Promise.all([upsertCollectionSchedules(producer, config), upsertCollectionSchedules(producer, config)]);
     const found = await schedules.getJobSchedulers();
     expect(found.map((s) => [s.key, s.pattern, s.name]).sort()).toEqual([
       ['collection-forward', '0 */6 * * *', JobName.ScheduledCollection],
@@ -69,14 +71,14 @@ describe('collection schedules: BullMQ job schedulers and the schedule worker', 
   });
 
   it('removes a schedule that is turned off', async () => {
-    await upsertCollectionSchedules(schedules, { ...h.config, schedules: { collection: '0 */6 * * *', gapFill: null } });
+    await upsertCollectionSchedules(producer, { ...h.config, schedules: { collection: '0 */6 * * *', gapFill: null } });
     expect((await schedules.getJobSchedulers()).map((s) => s.key)).toEqual([COLLECTION_SCHEDULERS[0].id]);
-    await upsertCollectionSchedules(schedules, { ...h.config, schedules: { collection: null, gapFill: null } });
+    await upsertCollectionSchedules(producer, { ...h.config, schedules: { collection: null, gapFill: null } });
     expect(await schedules.getJobSchedulersCount()).toBe(0);
   });
 
   it('a scheduled job queues a collection, and one firing while that run is in progress is skipped', async () => {
-    worker = startScheduleWorker({ config: h.config, db: h.db.pool, redis: h.redis, logger });
+    worker = await startScheduleWorker({ config: h.config, db: h.db.pool, redis: h.redis, logger });
     const finished = async (id: string) => waitFor(async () => {
       const job = await Job.fromId(schedules, id);
       return job && (await job.getState()) === 'completed' ? (job.returnvalue as ScheduledCollectionResult) : undefined;

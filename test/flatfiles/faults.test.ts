@@ -1,6 +1,7 @@
+import { openQueue } from '../support/workers.js';
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createQueue, QueueName } from '@ferry/shared/jobs';
+import { QueueName } from '@ferry/shared/jobs';
 import type { PreloadReport } from '../../services/producer/src/commands/preload.js';
 import { flatFileKey, S3Counter, S3Fault, tradingDays } from '@ferry/emulators/s3';
 import { startFlatFileHarness, type FlatFileHarness } from '../support/flatfile-harness.js';
@@ -18,7 +19,7 @@ describe('flat-file faults: every bad download is caught, nothing half-written',
 
   beforeAll(async () => {
     h = await startFlatFileHarness({ env: { JOB_ATTEMPTS: '3' } });
-    h.startWorkers();
+    await h.startWorkers();
   });
   afterEach(() => h.emulator!.control.clearFaults());
   afterAll(async () => h?.close());
@@ -30,7 +31,7 @@ describe('flat-file faults: every bad download is caught, nothing half-written',
   const ingested = async (key: string) =>
     (await h.db.pool.query('SELECT 1 FROM ingested_files WHERE key = $1', [key])).rowCount;
   const failedJob = async (runId: string, key: string) => {
-    const queue = createQueue(QueueName.FlatFiles, h.redis, h.prefix);
+    const queue = openQueue(QueueName.FlatFiles, h.redis, h.prefix);
     try {
       const jobs = await queue.getJobs(['failed']);
       return jobs.find((j: Job) => j.data.key === key && j.data.runId === runId);

@@ -39,7 +39,7 @@ describe('ferry preload TSLA --period 5y against the S3 emulator', () => {
 
   beforeAll(async () => {
     h = await startFlatFileHarness();
-    h.startWorkers();
+    await h.startWorkers();
     const run = await h.ferry(['preload', 'TSLA', '--period', '5y', '--end', END, '--wait', '--json']);
     firstRun = run;
     expect(run.stderr).toContain('');

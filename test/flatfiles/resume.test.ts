@@ -18,7 +18,7 @@ describe('a preload interrupted at ~60% and run again downloads only the rest', 
   beforeAll(async () => {
     // Latency keeps the run slow enough to stop it in the middle.
     h = await startFlatFileHarness({ emulator: { latencyMs: 20 } });
-    h.startWorkers();
+    await h.startWorkers();
     expect((await h.ferry(ARGS)).code).toBe(0);
     const ingestedCount = async () => Number((await h.db.pool.query('SELECT count(*) AS n FROM ingested_files')).rows[0].n);
     await waitFor(async () => (await ingestedCount()) >= DAYS.length * 0.6, { timeoutMs: 120_000, intervalMs: 50 });
@@ -26,7 +26,7 @@ describe('a preload interrupted at ~60% and run again downloads only the rest', 
     await h.stopWorkers();
     await deleteKeys(h.prefix);
     ingestedBefore = (await h.db.pool.query<{ key: string }>('SELECT key FROM ingested_files')).rows.map((r) => r.key);
-    h.startWorkers();
+    await h.startWorkers();
     const run = await h.ferry([...ARGS, '--wait', '--json']);
     rerun = run;
     report = JSON.parse(run.stdout) as PreloadReport;

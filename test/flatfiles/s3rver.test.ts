@@ -58,7 +58,7 @@ describe('ferry preload against s3rver', () => {
       endpoint,
       env: { S3_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, S3_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey },
     });
-    h.startWorkers();
+    await h.startWorkers();
     const run = await h.ferry(['preload', 'TSLA', 'MSFT', '--start', START, '--end', END, '--wait', '--json']);
     code = run.code;
     report = JSON.parse(run.stdout) as PreloadReport;

@@ -1,8 +1,9 @@
+import { openQueue } from '../support/workers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createQueue, QueueName } from '@ferry/shared/jobs';
+import { QueueName } from '@ferry/shared/jobs';
 import { createRedis } from '@ferry/shared/redis';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { spawnTs } from '../support/processes.js';
@@ -46,8 +47,8 @@ describe('npm run scale', () => {
         SYNC_TARGET: 'local', SYNC_LOCAL_DIR: path.join(dataDir, 'backup'), LOG_LEVEL: 'info',
       });
       const redis = createRedis(TEST_REDIS_URL, 'queue');
-      const candles = createQueue(QueueName.Candles, redis, prefix);
-      const sync = createQueue(QueueName.Sync, redis, prefix);
+      const candles = openQueue(QueueName.Candles, redis, prefix);
+      const sync = openQueue(QueueName.Sync, redis, prefix);
       let pids: number[] = [];
       try {
         // `sync-worker-1     | {"level":30,"pid":123,...,"msg":"sync worker started: ..."}`

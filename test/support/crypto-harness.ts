@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { createLogger, loadConfig, type FerryConfig } from '@ferry/shared/core';
 import { createRedis } from '@ferry/shared/redis';
-import { startCandleWorker, type RunningCandleWorker } from '../../services/download-worker/src/candle-worker.js';
+import { startCandleWorker, type RunningWorkers } from './workers.js';
 import { startBinanceEmulator, type BinanceEmulator, type BinanceSettings } from '@ferry/emulators/binance';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { ferryInProcess } from './ferry-cli.js';
@@ -22,8 +22,8 @@ export interface CryptoHarness {
   dataDir: string;
   prefix: string;
   redis: Redis;
-  worker: RunningCandleWorker | undefined;
-  startWorker(): Promise<RunningCandleWorker>;
+  worker: RunningWorkers | undefined;
+  startWorker(): Promise<RunningWorkers>;
   ferry(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   close(): Promise<void>;
 }

@@ -1,10 +1,11 @@
+import { openQueue } from './workers.js';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createApiKey, type Role } from '@ferry/shared/auth';
 import { createLogger, loadConfig } from '@ferry/shared/core';
-import { ALL_QUEUES, createQueue } from '@ferry/shared/jobs';
+import { ALL_QUEUES } from '@ferry/shared/jobs';
 import { createRedis } from '@ferry/shared/redis';
 import { createDashboardApp, type DashboardDeps } from '../../services/dashboard/src/app.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -40,7 +41,7 @@ export async function startDashboard<R extends Role>(options: {
   const config = options.config && loadConfig({
     DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', ...options.config,
   });
-  const queues = ALL_QUEUES.map((name) => createQueue(name, redis, prefix));
+  const queues = ALL_QUEUES.map((name) => openQueue(name, redis, prefix));
   const keys = {} as Record<R, string>;
   for (const role of options.keys) keys[role] = await createApiKey(db.pool, role, role);
   const app = createDashboardApp({

@@ -4,9 +4,8 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { QueueName } from '@ferry/shared/jobs';
 import { createLogger, loadConfig, type FerryConfig } from '@ferry/shared/core';
-import { createQueue } from '@ferry/shared/jobs';
 import { createRedis } from '@ferry/shared/redis';
-import { startFlatFileWorkers, type RunningFlatFileWorkers } from '../../services/download-worker/src/flat-file-worker.js';
+import { openQueue, startFlatFileWorkers, type RunningWorkers } from './workers.js';
 import { DEFAULT_S3_CREDENTIALS, startS3Emulator, type S3Emulator, type S3Settings } from '@ferry/emulators/s3';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { ferryInProcess } from './ferry-cli.js';
@@ -24,8 +23,8 @@ export interface FlatFileHarness {
   dataDir: string;
   prefix: string;
   redis: Redis;
-  workers: RunningFlatFileWorkers | undefined;
-  startWorkers(): RunningFlatFileWorkers;
+  workers: RunningWorkers | undefined;
+  startWorkers(): Promise<RunningWorkers>;
   stopWorkers(): Promise<void>;
   /** The CLI with the harness's environment, `env` overriding it (unset a variable with undefined). */
   ferry(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -65,8 +64,8 @@ export async function startFlatFileHarness(options: {
   const redis = createRedis(TEST_REDIS_URL, 'worker');
   const harness: FlatFileHarness = {
     emulator, db, env, config, dataDir, prefix, redis, workers: undefined,
-    startWorkers() {
-      harness.workers = startFlatFileWorkers({ config, logger: createLogger({ name: 'test-flat', level: 'silent' }), db: db.pool, redis });
+    async startWorkers() {
+      harness.workers = await startFlatFileWorkers({ config, logger: createLogger({ name: 'test-flat', level: 'silent' }), db: db.pool, redis });
       return harness.workers;
     },
     async stopWorkers() {
@@ -75,7 +74,7 @@ export async function startFlatFileHarness(options: {
     },
     ferry: (args, overrides = {}) => ferryInProcess(args, { ...env, ...overrides }),
     async jobCount(name) {
-      const queue = createQueue(name, redis, prefix);
+      const queue = openQueue(name, redis, prefix);
       try {
         return Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
       } finally {

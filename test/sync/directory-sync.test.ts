@@ -1,3 +1,4 @@
+import { jobOptions, openQueue } from '../support/workers.js';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,10 +7,10 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSyncTarget, utcDay, type SyncTarget } from '@ferry/shared/backup';
 import { contentHashOfBuffer, type FerryConfig } from '@ferry/shared/core';
-import { createQueue, JobName, jobOptions, QueueName } from '@ferry/shared/jobs';
+import { JobName, QueueName } from '@ferry/shared/jobs';
 import { syncSummary } from '@ferry/shared/postgres';
 import { createRedis } from '@ferry/shared/redis';
-import { startSyncWorker, type RunningSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
+import { startSyncWorker, type RunningSyncWorker } from '../support/workers.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deleteKeys, uniquePrefix } from '../support/redis.js';
 import { capturedLogger, finishedJob, syncConfig, type CapturedLogger } from './support.js';
@@ -52,7 +53,7 @@ describe('scheduled directory syncs', () => {
     await db.pool.query('TRUNCATE file_syncs');
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-dir-data-'));
     backupDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-dir-backup-'));
-    queue = createQueue(QueueName.Sync, redis, prefix);
+    queue = openQueue(QueueName.Sync, redis, prefix);
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.close(5_000)));

@@ -1,3 +1,4 @@
+import { chainSyncJob, jobOptions, openQueue } from '../support/workers.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,10 +7,10 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSyncTarget, type SyncTarget } from '@ferry/shared/backup';
 import { type FerryConfig } from '@ferry/shared/core';
-import { chainSyncJob, createQueue, JobName, jobOptions, QueueName } from '@ferry/shared/jobs';
+import { JobName, QueueName } from '@ferry/shared/jobs';
 import { syncSummary } from '@ferry/shared/postgres';
 import { createRedis } from '@ferry/shared/redis';
-import { startSyncWorker, type RunningSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
+import { startSyncWorker, type RunningSyncWorker } from '../support/workers.js';
 import { DropboxCounter, DropboxFault, startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deleteKeys, uniquePrefix } from '../support/redis.js';
@@ -40,7 +41,7 @@ describe('sync worker with Dropbox', () => {
     emulator = await startDropboxEmulator();
     prefix = uniquePrefix('sync');
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-sync-data-'));
-    queue = createQueue(QueueName.Sync, redis, prefix);
+    queue = openQueue(QueueName.Sync, redis, prefix);
     await db.pool.query('TRUNCATE file_syncs');
   });
   afterEach(async () => {

@@ -1,3 +1,4 @@
+import { chainSyncJob, openQueue } from '../support/workers.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,12 +7,12 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSyncTarget } from '@ferry/shared/backup';
 import { contentHashOfFile } from '@ferry/shared/core';
-import { chainSyncJob, createQueue, QueueName } from '@ferry/shared/jobs';
+import { QueueName } from '@ferry/shared/jobs';
 import { writeCandlesParquet } from '@ferry/shared/parquet';
 import { ingestFlatFile, insertCandles, syncSummary } from '@ferry/shared/postgres';
 import { marketRangeMs } from '@ferry/shared/preload';
 import { createRedis } from '@ferry/shared/redis';
-import { startSyncWorker, type RunningSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
+import { startSyncWorker, type RunningSyncWorker } from '../support/workers.js';
 import { startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deleteKeys, uniquePrefix } from '../support/redis.js';
@@ -39,7 +40,7 @@ describe('a sync worker that does not have the file on its disk', () => {
     syncWorkerDisk = await mkdtemp(path.join(os.tmpdir(), 'ferry-sync-disk-'));
     const config = syncConfig({ ...dropboxEnv(emulator), QUEUE_PREFIX: prefix, DATA_DIR: syncWorkerDisk, DATABASE_URL: db.url, SYNC_BATCH_WAIT_MS: '20' });
     redis = createRedis(config.redis.url, 'worker');
-    queue = createQueue(QueueName.Sync, redis, prefix);
+    queue = openQueue(QueueName.Sync, redis, prefix);
     worker = await startSyncWorker({ config, logger: capturedLogger('sync').logger, db: db.pool, redis, target: createSyncTarget(config.sync) });
   });
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { createLogger } from '@ferry/shared/core';
 import { QueueName } from '@ferry/shared/jobs';
 import { readCandles } from '@ferry/shared/postgres';
 import { type RunSummary } from '@ferry/shared/runs';
-import { startSyncWorker } from '../../services/sync-worker/src/sync-worker.js';
+import { startSyncWorker } from '../support/workers.js';
 import { startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 import { dropboxEnv, waitForFinished } from './support.js';

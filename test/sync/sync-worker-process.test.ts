@@ -1,8 +1,9 @@
+import { chainSyncJob, openQueue } from '../support/workers.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chainSyncJob, createQueue, QueueName } from '@ferry/shared/jobs';
+import { QueueName } from '@ferry/shared/jobs';
 import { createRedis } from '@ferry/shared/redis';
 import { startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -33,7 +34,7 @@ describe('the sync-worker process', () => {
   it('syncs chained files, says what it syncs at start, never logs a credential, and exits 0 on SIGTERM', async () => {
     const files = await writeCandleFiles(dataDir, 3);
     const redis = createRedis(TEST_REDIS_URL, 'cli');
-    const queue = createQueue(QueueName.Sync, redis, prefix);
+    const queue = openQueue(QueueName.Sync, redis, prefix);
     const ids: string[] = [];
     for (const file of files) ids.push(await chainSyncJob(queue, file.payload, file.contentHash, 3));
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { countActiveApiKeys } from '@ferry/shared/auth';
-import { ALL_QUEUES, createQueue, createServiceContext, QueueName } from '@ferry/shared/jobs';
+import { ALL_QUEUES, createServiceContext, JobProducer } from '@ferry/shared/jobs';
 import { observeWorkerJobs } from '@ferry/shared/metrics';
 import { createRedis } from '@ferry/shared/redis';
 import { createDashboardApp } from './app.js';
@@ -23,17 +23,18 @@ if (config.dashboard.apiKeyRequired && (await countActiveApiKeys(ctx.db)) === 0)
 // get an error instead, and health checks give up after HEALTH_TIMEOUT_MS.
 const redis = ctx.lifecycle.add('redis (queues, sessions)', createRedis(config.redis.url, 'queue'), (r) => r.quit());
 const probeRedis = ctx.lifecycle.add('redis (health checks)', createRedis(config.redis.url, 'queue', { commandTimeout: HEALTH_TIMEOUT_MS, maxRetriesPerRequest: 1 }), (r) => r.quit());
-const queues = ALL_QUEUES.map((name) => ctx.lifecycle.add(`queue ${name}`, createQueue(name, redis, config.redis.prefix), (q) => q.close()));
+const producer = ctx.lifecycle.add('queues', new JobProducer({ connection: redis, prefix: config.redis.prefix, attempts: config.jobs.attempts }), (p) => p.close());
+const queues = ALL_QUEUES.map((name) => producer.queue(name));
 try {
-  await upsertCollectionSchedules(queues.find((q) => q.name === QueueName.Schedules)!, config);
+  await upsertCollectionSchedules(producer, config);
 } catch (err) {
   if (!(err instanceof ScheduleError)) throw err;
   logger.fatal(err.message);
   await ctx.lifecycle.shutdown('bad schedule');
   process.exit(1);
 }
-const scheduleWorker = ctx.lifecycle.add('schedule worker', startScheduleWorker({ config, db: ctx.db, redis: ctx.redis, logger }), (w) => w.close());
-observeWorkerJobs(scheduleWorker);
+const scheduleWorker = ctx.lifecycle.add('schedule worker', await startScheduleWorker(ctx), (w) => w.close(config.jobs.shutdownGraceMs));
+for (const w of scheduleWorker.workers) observeWorkerJobs(w);
 // Without SESSION_SECRET, sign-ins last until this process restarts.
 const sessionSecret = config.dashboard.sessionSecret?.reveal() ?? randomBytes(32).toString('hex');
 const app = createDashboardApp({ db: ctx.db, redis, probeRedis, queues, logger, config, sessionSecret, trustProxy: config.dashboard.trustProxy });

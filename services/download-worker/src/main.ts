@@ -1,9 +1,9 @@
-import { createSyncTarget, restoreCandles } from '@ferry/shared/backup';
+import { restoreCandles, createSyncTarget } from '@ferry/shared/backup';
+import { collectFeature } from '@ferry/shared/collect';
 import { sweepStaleTempFiles } from '@ferry/shared/core';
-import { createServiceContext } from '@ferry/shared/jobs';
+import { createServiceContext, startWorkers } from '@ferry/shared/jobs';
 import { ferryRegistry, observeWorkerJobs, startMetricsServer } from '@ferry/shared/metrics';
-import { startCandleWorker } from './candle-worker.js';
-import { startFlatFileWorkers } from './flat-file-worker.js';
+import { preloadFeature } from '@ferry/shared/preload';
 
 /** download-worker: env -> config -> create -> start; SIGTERM drains within SHUTDOWN_GRACE_MS. */
 const ctx = await createServiceContext('download-worker');
@@ -37,12 +37,10 @@ if (ctx.config.sync.restoreOnStartup) {
   }
 }
 
-const candles = await startCandleWorker({ config: ctx.config, logger: ctx.logger, db: ctx.db, redis: ctx.redis });
-ctx.lifecycle.add('candle worker', candles, (w) => w.close(ctx.config.download.shutdownGraceMs));
-observeWorkerJobs(candles.worker);
-const flatFiles = startFlatFileWorkers({ config: ctx.config, logger: ctx.logger, db: ctx.db, redis: ctx.redis });
-ctx.lifecycle.add('flat-file workers', flatFiles, (w) => w.close(ctx.config.download.shutdownGraceMs));
-for (const w of flatFiles.workers) observeWorkerJobs(w);
+// The handler table: candles of exchanges, and the flat files of preloads with the step that finishes them.
+const workers = await startWorkers(ctx, [collectFeature, preloadFeature]);
+ctx.lifecycle.add('download workers', workers, (w) => w.close(ctx.config.jobs.shutdownGraceMs));
+for (const w of workers.workers) observeWorkerJobs(w);
 if (ctx.config.metricsPort > 0) ctx.lifecycle.add('metrics server', await startMetricsServer(ctx.config.metricsPort, ferryRegistry), (m) => m.close());
 ctx.logger.info(
   { concurrency: ctx.config.download.concurrency, exchange: ctx.config.exchange.id, exchangeUrl: ctx.config.exchange.baseUrl ?? 'default' },

@@ -1,12 +1,11 @@
-import { createSyncTarget } from '@ferry/shared/backup';
-import { createServiceContext } from '@ferry/shared/jobs';
+import { backupFeature, createSyncTarget } from '@ferry/shared/backup';
+import { createServiceContext, startWorkers } from '@ferry/shared/jobs';
 import { ferryRegistry, observeWorkerJobs, startMetricsServer } from '@ferry/shared/metrics';
-import { startSyncWorker } from './sync-worker.js';
 
-/** sync-worker: env -> config -> target -> worker and schedules; SIGTERM commits what is gathered and drains. */
+/** sync-worker: env -> config -> target -> the sync handlers and their schedules; SIGTERM commits what is gathered and drains. */
 const ctx = await createServiceContext('sync-worker');
 const target = createSyncTarget(ctx.config.sync);
-const sync = await startSyncWorker({ config: ctx.config, logger: ctx.logger, db: ctx.db, redis: ctx.redis, target });
-ctx.lifecycle.add('sync worker', sync, (w) => w.close(ctx.config.download.shutdownGraceMs));
-observeWorkerJobs(sync.worker);
+const workers = await startWorkers(ctx, [(deps) => backupFeature(deps, { target })]);
+ctx.lifecycle.add('sync worker', workers, (w) => w.close(ctx.config.jobs.shutdownGraceMs));
+for (const w of workers.workers) observeWorkerJobs(w);
 if (ctx.config.metricsPort > 0) ctx.lifecycle.add('metrics server', await startMetricsServer(ctx.config.metricsPort, ferryRegistry), (m) => m.close());

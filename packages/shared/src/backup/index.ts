@@ -1,6 +1,7 @@
 export * from './create-sync-target.js';
 export * from './directory-rules.js';
 export * from './directory-sync.js';
+export * from './handlers.js';
 export * from './local-folder-target.js';
 export * from './remote-layout.js';
 export * from './restore-candles.js';

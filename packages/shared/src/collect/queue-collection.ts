@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { FerryConfig } from '../core/config/config.js';
 import type { Pool } from '../postgres/pool.js';
-import { candleItemKey, createQueue, enqueueCandleJobs } from '../jobs/producer.js';
+import { JobProducer } from '../jobs/producer.js';
 import { listMarketsAndVolumes } from '../exchange/ccxt-candle-source.js';
 import { openExchange } from '../exchange/open-exchange.js';
 import { selectTopSymbols } from '../exchange/top-symbols.js';
 import type { CollectCandlesPayload, CollectionMode } from '../jobs/payloads.js';
-import { QueueName } from '../jobs/names.js';
+import { JobName } from '../jobs/names.js';
 import { createOrReuseRun } from '../runs/run-store.js';
 import { alignDown, type Timeframe } from '../core/timeframes.js';
 
@@ -42,6 +42,11 @@ export interface QueuedCollection {
 }
 
 export class NothingToCollectError extends Error {}
+
+/** The run item a candle job reports to: one per coin and timeframe of a run. */
+export function candleItemKey(p: Pick<CollectCandlesPayload, 'exchange' | 'symbol' | 'timeframe'>): string {
+  return `${p.exchange}:${p.symbol}:${p.timeframe}`;
+}
 
 /**
  * Resolves the coins (given, or the top N from the exchange), records the run and enqueues one job per coin and
@@ -80,11 +85,11 @@ export async function queueCollection(request: CollectRequest, ctx: CollectionCo
     request.timeframes.map((timeframe) => ({ exchange: request.exchange, symbol, timeframe, mode: request.mode, startMs, endMs })));
   const { runId, reused } = await createOrReuseRun(ctx.db, 'candles', params, base.map(candleItemKey));
   const payloads: CollectCandlesPayload[] = base.map((b) => ({ runId, ...b }));
-  const queue = createQueue(QueueName.Candles, ctx.redis, config.redis.prefix);
+  const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts });
   try {
-    await enqueueCandleJobs(queue, payloads, config.download.attempts);
+    await producer.add(JobName.CollectCandles, payloads);
   } finally {
-    await queue.close();
+    await producer.close();
   }
   return { runId, reused, symbols, jobs: payloads.length };
 }

@@ -14,7 +14,8 @@ import { retryDelayMs, storeOutageDelayMs } from '../core/retry-policy.js';
  *                          work; a final failure that cannot be recorded runs again rather than end unrecorded.
  */
 export interface PauseTarget {
-  queue: Queue;
+  /** What is paused: a queue, or a worker (which pauses its queue). */
+  queue: Pick<Queue, 'rateLimit'>;
   /** Also blocks requests of jobs already running (the shared weight budget). */
   pauseRequests?: (ms: number) => Promise<void>;
 }

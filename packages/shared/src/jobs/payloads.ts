@@ -65,6 +65,9 @@ export const syncFilePayload = z
       .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path without ..'),
     source: fileSource,
     runId: z.uuid().optional(),
+    /** The file's Dropbox content hash and size as written: the sync side does not hash it again. */
+    contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-digit hex content hash').optional(),
+    size: z.number().int().nonnegative().optional(),
   })
   .strict();
 export type SyncFilePayload = z.infer<typeof syncFilePayload>;

@@ -1,67 +1,171 @@
 import { createHash } from 'node:crypto';
-import { Queue, type JobsOptions } from 'bullmq';
+import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobName, QUEUE_OF, type QueueName } from './names.js';
-import type { CollectCandlesPayload, SyncFilePayload } from './payloads.js';
+import type { PayloadOf, SyncFilePayload } from './payloads.js';
 
 /**
- * The one place that adds jobs: deterministic ids (adding the same work twice is a no-op in BullMQ), attempts, the
- * ferry backoff (delays come from the retry policy, see worker-errors.ts) and retention.
+ * The one place that adds jobs. It alone creates BullMQ queues and flows, and decides by job name:
+ *  - the job id: deterministic, so adding the same work twice is a no-op in BullMQ (a re-run CLI, a retried parent);
+ *  - attempts and the ferry backoff (delays come from the retry policy, see failures.ts);
+ *  - retention: how long finished jobs stay in Redis for Bull Board and `ferry status`.
  */
 
 /** Name of the backoff strategy the workers register (BullMQ calls it with the error that failed the attempt). */
 export const FERRY_BACKOFF = 'ferry';
 
-export function jobOptions(attempts: number): JobsOptions {
-  return {
-    attempts,
-    backoff: { type: FERRY_BACKOFF },
-    // Kept long enough for Bull Board and `ferry status`; bounded so Redis does not grow forever.
-    removeOnComplete: { age: 7 * 24 * 3600, count: 50_000 },
-    removeOnFail: { age: 30 * 24 * 3600, count: 50_000 },
-  };
+interface JobPolicy<N extends JobName> {
+  /** The job's id; undefined = BullMQ's own (job schedulers name their jobs themselves). */
+  id(payload: PayloadOf<N>): string | undefined;
+  /** Finished jobs kept: one-off work for a week (failed ones a month), repeating work by count. */
+  keep: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'>;
 }
 
-export function createQueue(name: QueueName, connection: Redis, prefix: string): Queue {
-  return new Queue(name, { connection, prefix });
-}
+const ONE_OFF = {
+  removeOnComplete: { age: 7 * 24 * 3600, count: 50_000 },
+  removeOnFail: { age: 30 * 24 * 3600, count: 50_000 },
+} as const;
 
 /** BullMQ ids cannot contain ':' and must not be integers. */
 function safeId(parts: readonly string[]): string {
   return parts.map((p) => p.replace(/[:/\s]/g, '-')).join('.');
 }
 
-export function candleItemKey(p: Pick<CollectCandlesPayload, 'exchange' | 'symbol' | 'timeframe'>): string {
-  return `${p.exchange}:${p.symbol}:${p.timeframe}`;
+/** S3 returns ETags quoted; ids use them bare. */
+function bareEtag(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
 }
 
-export function candleJobId(p: CollectCandlesPayload): string {
-  return safeId(['candles', p.runId, p.exchange, p.symbol, p.timeframe]);
+/** The flow parent that finishes a preload run. */
+export function preloadJobId(runId: string): string {
+  return `preload.${runId}`;
 }
 
-/** Adds one job per coin and timeframe, in bulk. Jobs already queued under the same id are left alone. */
-export async function enqueueCandleJobs(queue: Queue, payloads: readonly CollectCandlesPayload[], attempts: number): Promise<void> {
-  if (queue.name !== QUEUE_OF[JobName.CollectCandles]) throw new Error(`candle jobs go to ${QUEUE_OF[JobName.CollectCandles]}, not ${queue.name}`);
-  const options = jobOptions(attempts);
-  for (let i = 0; i < payloads.length; i += 500) {
-    await queue.addBulk(
-      payloads.slice(i, i + 500).map((data) => ({
-        name: JobName.CollectCandles,
-        data,
-        opts: { ...options, jobId: candleJobId(data) },
-      })),
-    );
+/** A record over every job name: a job kind without a policy is a compile error. */
+const POLICIES: { [N in JobName]: JobPolicy<N> } = {
+  [JobName.CollectCandles]: {
+    id: (p) => safeId(['candles', p.runId, p.exchange, p.symbol, p.timeframe]),
+    keep: ONE_OFF,
+  },
+  [JobName.DownloadFlatFile]: {
+    // Key and ETag name the bytes; the run keeps two requests for other tickers of the same file apart.
+    id: (p) => `flatfile.${p.runId}.${p.key.replace(/[/:]/g, '_')}.${bareEtag(p.etag)}`,
+    keep: ONE_OFF,
+  },
+  [JobName.FinishPreload]: { id: (p) => preloadJobId(p.runId), keep: ONE_OFF },
+  [JobName.SyncFile]: {
+    // Path and content hash: the same bytes are never queued twice, new bytes are.
+    id: (p) => {
+      if (!p.contentHash) throw new Error(`sync job for ${p.relativePath} has no content hash`);
+      return safeId(['sync', createHash('sha256').update(`${p.relativePath}\n${p.contentHash}`).digest('hex').slice(0, 24)]);
+    },
+    keep: ONE_OFF,
+  },
+  // Job schedulers make these every few minutes or hours: keep the last ones for Bull Board, not months of them.
+  [JobName.SyncDirectory]: { id: () => undefined, keep: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+  [JobName.ScheduledCollection]: { id: () => undefined, keep: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } },
+};
+
+/** A child of a flow: a job of any kind with its payload. */
+export interface FlowChild<N extends JobName = JobName> {
+  name: N;
+  data: PayloadOf<N>;
+}
+
+export interface JobProducerOptions {
+  connection: Redis;
+  prefix: string;
+  /** Attempts before a job fails for good (JOB_ATTEMPTS). */
+  attempts: number;
+}
+
+export class JobProducer {
+  private readonly queues = new Map<QueueName, Queue>();
+  private flows: FlowProducer | undefined;
+
+  constructor(private readonly options: JobProducerOptions) {}
+
+  /** The options a job of this kind is added with (id, attempts, backoff, retention). */
+  optionsFor<N extends JobName>(name: N, payload: PayloadOf<N>): JobsOptions {
+    const policy = POLICIES[name] as JobPolicy<N>;
+    const jobId = policy.id(payload);
+    return {
+      attempts: this.options.attempts,
+      backoff: { type: FERRY_BACKOFF },
+      ...policy.keep,
+      ...(jobId === undefined ? {} : { jobId }),
+    };
   }
-}
 
-/**
- * Chains a sync job for a file that was just written. The id includes the file's content hash: the same bytes are
- * never queued twice, new bytes are.
- */
-export async function chainSyncJob(queue: Queue, payload: SyncFilePayload, contentHash: string, attempts: number): Promise<string> {
-  if (queue.name !== QUEUE_OF[JobName.SyncFile]) throw new Error(`sync jobs go to ${QUEUE_OF[JobName.SyncFile]}, not ${queue.name}`);
-  const digest = createHash('sha256').update(`${payload.relativePath}\n${contentHash}`).digest('hex').slice(0, 24);
-  const jobId = safeId(['sync', digest]);
-  await queue.add(JobName.SyncFile, payload, { ...jobOptions(attempts), jobId });
-  return jobId;
+  /** The queue a job kind goes to (created on first use, closed with the producer). */
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.options.connection, prefix: this.options.prefix });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** Adds jobs of one kind in bulk; jobs already queued under the same id are left alone. Returns their ids. */
+  async add<N extends JobName>(name: N, payloads: readonly PayloadOf<N>[]): Promise<string[]> {
+    const queue = this.queue(QUEUE_OF[name]);
+    const ids: string[] = [];
+    for (let i = 0; i < payloads.length; i += 500) {
+      const added = await queue.addBulk(payloads.slice(i, i + 500).map((data) => ({ name, data, opts: this.optionsFor(name, data) })));
+      ids.push(...added.map((job) => job.id!));
+    }
+    return ids;
+  }
+
+  /** Chains the backup of a file that was just written; returns the sync job's id. */
+  async chainSync(payload: SyncFilePayload): Promise<string> {
+    const [id] = await this.add(JobName.SyncFile, [payload]);
+    return id!;
+  }
+
+  /**
+   * Adds a parent that runs once every child has finished; children that fail for good are recorded by their own
+   * handler and ignored by the parent, which then finishes without them and names them.
+   */
+  async addFlow<P extends JobName>(parent: { name: P; data: PayloadOf<P> }, children: readonly FlowChild[]): Promise<void> {
+    this.flows ??= new FlowProducer({ connection: this.options.connection, prefix: this.options.prefix });
+    await this.flows.add({
+      name: parent.name,
+      queueName: QUEUE_OF[parent.name],
+      data: parent.data,
+      opts: this.optionsFor(parent.name, parent.data),
+      children: children.map((child) => ({
+        name: child.name,
+        queueName: QUEUE_OF[child.name],
+        data: child.data,
+        opts: { ...this.optionsFor(child.name, child.data as never), ignoreDependencyOnFailure: true },
+      })),
+    });
+  }
+
+  /**
+   * Puts repeating work on a BullMQ job scheduler (fixed id: every replica upserting it leaves one schedule), or
+   * removes it when `repeat` is null.
+   */
+  async schedule<N extends JobName>(
+    schedulerId: string,
+    repeat: { pattern: string; tz: 'UTC' } | { every: number } | null,
+    name: N,
+    data: PayloadOf<N>,
+  ): Promise<void> {
+    const queue = this.queue(QUEUE_OF[name]);
+    if (repeat === null) {
+      await queue.removeJobScheduler(schedulerId);
+      return;
+    }
+    await queue.upsertJobScheduler(schedulerId, repeat, { name, data, opts: this.optionsFor(name, data) });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.flows?.close();
+    this.queues.clear();
+    this.flows = undefined;
+  }
 }

@@ -1,9 +1,7 @@
 import path from 'node:path';
-import type { Queue } from 'bullmq';
 import { contentHashOfFile } from '../core/content-hash.js';
 import { type Timeframe } from '../core/timeframes.js';
-import { type FinishPreloadPayload } from '../jobs/payloads.js';
-import { chainSyncJob } from '../jobs/producer.js';
+import { type FinishPreloadPayload, type SyncFilePayload } from '../jobs/payloads.js';
 import { writeCandlesParquet } from '../parquet/write-candles.js';
 import { barSpan, readBarPages } from '../postgres/bar-store.js';
 import { type Pool } from '../postgres/pool.js';
@@ -20,8 +18,8 @@ import { type PreloadOutcome } from './queue-preload.js';
 export interface FinishPreloadDeps {
   db: Pool;
   dataDir: string;
-  syncQueue: Queue;
-  attempts: number;
+  /** Chains the file's sync; returns the sync job's id. */
+  chainSync: (payload: SyncFilePayload) => Promise<string>;
   failedFiles: () => Promise<string[]>;
   log: (line: string) => void;
 }
@@ -44,11 +42,12 @@ export async function finishPreload(payload: FinishPreloadPayload, deps: FinishP
     const relativePath = candleFilePath({ symbol: t.ticker, timeframe, startMs: span.first, endMs: span.last });
     const absolute = path.join(deps.dataDir, ...relativePath.split('/'));
     const written = await writeCandlesParquet(absolute, flatten(readBarPages(deps.db, series, range)));
-    const syncJob = await chainSyncJob(deps.syncQueue, {
+    const syncJob = await deps.chainSync({
       relativePath,
       source: { kind: 'bars', source: t.market, ticker: t.ticker, timeframe, startMs: range.start, endMs: range.end },
       runId: payload.runId,
-    }, await contentHashOfFile(absolute), deps.attempts);
+      contentHash: await contentHashOfFile(absolute),
+    });
     deps.log(`${t.ticker}: ${written.rows} bar(s) -> ${relativePath} (sync job ${syncJob})`);
     outcome.files.push({ ticker: t.ticker, path: relativePath, rows: written.rows, syncJob });
   }

@@ -1,5 +1,6 @@
 export * from './file-cache.js';
 export * from './finish-preload.js';
+export * from './handlers.js';
 export * from './list-files.js';
 export * from './plan.js';
 export * from './progress.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  dayOfKey, filesInRange, flatFileJobId, isSinglePartEtag, marketDayStartMs, marketRangeMs, planDateRange, planDownloads,
+  dayOfKey, filesInRange, isSinglePartEtag, marketDayStartMs, marketRangeMs, planDateRange, planDownloads,
   planPrefixes, resolveTicker,
 } from './plan.js';
 
@@ -56,10 +56,6 @@ describe('files, ids and skips', () => {
     const listed = ['2024-02-05', '2024-01-31', '2024-02-01'].map((d) => ({ key: k(d), etag, size: 1 }));
     expect(filesInRange(listed, { start: '2024-02-01', end: '2024-02-29' }).map((f) => dayOfKey(f.key)))
       .toEqual(['2024-02-01', '2024-02-05']);
-  });
-  it('builds job ids without colons from key and bare ETag', () => {
-    expect(flatFileJobId('run1', k('2024-02-01'), etag))
-      .toBe('flatfile.run1.us_stocks_sip_day_aggs_v1_2024_02_2024-02-01.csv.gz.0123456789abcdef0123456789abcdef');
   });
   it('skips files ingested with the same ETag for every ticker and refetches changed ones', () => {
     const a = { key: k('2024-02-01'), etag, size: 1 };

@@ -134,19 +134,6 @@ export function normaliseEtag(etag: string): string {
 }
 
 /**
- * BullMQ job id of a file's job in one preload run: key and ETag name the bytes; the run keeps two requests for other
- * tickers of the same file apart. BullMQ rejects ':' in custom ids, and '/' reads badly in Redis keys.
- */
-export function flatFileJobId(runId: string, key: string, etag: string): string {
-  return `flatfile.${runId}.${key.replace(/[/:]/g, '_')}.${normaliseEtag(etag)}`;
-}
-
-/** The flow parent that finishes a preload run. */
-export function preloadJobId(runId: string): string {
-  return `preload.${runId}`;
-}
-
-/**
  * Splits listed files into those with work left and those already ingested, with the same ETag, for every requested
  * ticker: those are skipped without a request. A changed ETag is a new version: all tickers are fetched again.
  */

@@ -1,19 +1,18 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { FlowProducer, type FlowJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FerryConfig } from '../core/config/config.js';
 import { ConfigError } from '../core/config/load-config.js';
 import type { Pool } from '../postgres/pool.js';
-import { jobOptions } from '../jobs/producer.js';
-import type { DownloadFlatFilePayload, FinishPreloadPayload } from '../jobs/payloads.js';
-import { JobName, QueueName } from '../jobs/names.js';
+import { JobProducer, type FlowChild } from '../jobs/producer.js';
+import type { FinishPreloadPayload } from '../jobs/payloads.js';
+import { JobName } from '../jobs/names.js';
 import { closeRunIfDone, createOrReuseRun } from '../runs/run-store.js';
 import { createS3Client } from '../s3/s3-client.js';
 import { NothingToCollectError } from '../collect/queue-collection.js';
 import { ingestedFiles } from '../postgres/bar-store.js';
 import { listFlatFiles } from './list-files.js';
 import {
-  filesInRange, flatFileJobId, planDownloads, planPrefixes, preloadJobId, timeframeFor,
+  filesInRange, planDownloads, planPrefixes, timeframeFor,
   type DateRange, type FlatFileInterval, type FlatFileMarket, type ListedFile, type PlannedFile,
 } from './plan.js';
 
@@ -107,27 +106,16 @@ export async function queuePreload(request: PreloadRequest, ctx: PreloadContext,
   await db.query(`UPDATE collection_runs SET status = 'running', started_at = coalesce(started_at, now()) WHERE id = $1 AND status = 'queued'`, [runId]);
   await closeRunIfDone(db, runId);
 
-  const attempts = config.download.attempts;
-  const children: FlowJob[] = planned.map(({ market, file }) => {
-    const data: DownloadFlatFilePayload = {
-      runId, bucket, key: file.key, etag: file.etag, size: file.size, market, interval: request.interval, tickers: file.tickers,
-    };
-    // A file that fails for good is recorded and ignored by the parent, which then finishes and names it.
-    return {
-      name: JobName.DownloadFlatFile, queueName: QueueName.FlatFiles, data,
-      opts: { ...jobOptions(attempts), jobId: flatFileJobId(runId, file.key, file.etag), ignoreDependencyOnFailure: true },
-    };
-  });
+  const children: FlowChild[] = planned.map(({ market, file }) => ({
+    name: JobName.DownloadFlatFile,
+    data: { runId, bucket, key: file.key, etag: file.etag, size: file.size, market, interval: request.interval, tickers: file.tickers },
+  }));
   const finish: FinishPreloadPayload = { runId, interval: request.interval, tickers: params.tickers };
-  const flows = new FlowProducer({ connection: ctx.redis, prefix: config.redis.prefix });
+  const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts });
   try {
-    await flows.add({
-      name: JobName.FinishPreload, queueName: QueueName.Preloads, data: finish,
-      opts: { ...jobOptions(attempts), jobId: preloadJobId(runId) },
-      children,
-    });
+    await producer.addFlow({ name: JobName.FinishPreload, data: finish }, children);
   } finally {
-    await flows.close();
+    await producer.close();
   }
   return { runId, reused, files: inRange.length, skipped: skippedKeys.length, jobs: children.length };
 }

@@ -116,6 +116,15 @@ export async function recordItemOutcome(db: Queryable, runId: string, itemKey: s
   );
 }
 
+/** Counts a rate-limit pause an item's job met (what `--wait` shows as rate-limit pauses). */
+export async function countItemPause(db: Queryable, runId: string, itemKey: string): Promise<void> {
+  await db.query(
+    `UPDATE run_items SET details = jsonb_set(details, '{rate_limit_pauses}',
+       to_jsonb(coalesce((details->>'rate_limit_pauses')::int, 0) + 1)) WHERE run_id = $1 AND item_key = $2`,
+    [runId, itemKey],
+  );
+}
+
 export async function closeRunIfDone(db: Queryable, runId: string): Promise<void> {
   await db.query(
     `UPDATE collection_runs r SET

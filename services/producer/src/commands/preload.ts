@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, type Queue } from 'bullmq';
 import type { Command } from 'commander';
 import { loadConfig } from '@ferry/shared/core';
-import { createQueue, QueueName } from '@ferry/shared/jobs';
+import { JobProducer, preloadJobId, QueueName } from '@ferry/shared/jobs';
 import { type Pool } from '@ferry/shared/postgres';
-import { clearFlatFileCache, flatFileS3Client, formatPreloadProgress, preloadJobId, queuePreload, type PreloadOutcome } from '@ferry/shared/preload';
+import { clearFlatFileCache, flatFileS3Client, formatPreloadProgress, queuePreload, type PreloadOutcome } from '@ferry/shared/preload';
 import { type RunSummary } from '@ferry/shared/runs';
 import { openCliContext } from '../cli-context.js';
 import { parsePreloadRequest } from '../preload-request.js';
@@ -57,13 +57,13 @@ export function registerPreloadCommands(program: Command, io: CliIo, setExitCode
           if (opts.json) io.stdout(`${JSON.stringify({ run_id: queued.runId, reused: queued.reused, files: queued.files, skipped: queued.skipped, jobs: queued.jobs })}\n`);
           return;
         }
-        const queue = createQueue(QueueName.Preloads, ctx.redis, config.redis.prefix);
+        const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts });
         try {
-          const report = await waitForPreload(ctx.db, queue, queued.runId, queued.skipped, io);
+          const report = await waitForPreload(ctx.db, producer.queue(QueueName.Preloads), queued.runId, queued.skipped, io);
           io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : preloadTable(report));
           setExitCode(report.status === 'completed' ? 0 : 1);
         } finally {
-          await queue.close();
+          await producer.close();
         }
       } finally {
         s3.destroy();

@@ -9,7 +9,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.download.concurrency).toBe(20);
-    expect(config.download.attempts).toBe(3);
+    expect(config.jobs.attempts).toBe(3);
     expect(config.exchange.id).toBe('binance');
     expect(config.exchange.baseUrl).toBeUndefined();
     expect(config.sync.target).toBe('local');
@@ -60,7 +60,7 @@ describe('loadConfig', () => {
     fs.writeFileSync(file, 'DOWNLOAD_CONCURRENCY=7\nJOB_ATTEMPTS=9\n');
     const config = loadConfig({ JOB_ATTEMPTS: '4' }, { envFile: file });
     expect(config.download.concurrency).toBe(7);
-    expect(config.download.attempts).toBe(4);
+    expect(config.jobs.attempts).toBe(4);
     expect(loadConfig({}, { envFile: path.join(dir, 'missing.env') }).download.concurrency).toBe(20);
     fs.rmSync(dir, { recursive: true });
   });

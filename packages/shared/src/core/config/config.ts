@@ -12,7 +12,10 @@ export interface FerryConfig {
   database: { url: Secret; poolSize: number };
   dataDir: string;
   exchange: { id: string; baseUrl: string | undefined; timeoutMs: number; clockTtlMs: number; headroom: number };
-  download: { concurrency: number; attempts: number; lockMs: number; shutdownGraceMs: number };
+  /** Every queue's job settings: attempts before a job fails for good, its lock, and the drain on shutdown. */
+  jobs: { attempts: number; lockMs: number; shutdownGraceMs: number };
+  /** The download worker's own: downloads in flight per process. */
+  download: { concurrency: number };
   s3: {
     endpoint: string;
     bucket: string;
@@ -80,12 +83,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       clockTtlMs: v.EXCHANGE_CLOCK_TTL_MS,
       headroom: v.RATE_LIMIT_HEADROOM,
     },
-    download: {
-      concurrency: v.DOWNLOAD_CONCURRENCY,
-      attempts: v.JOB_ATTEMPTS,
-      lockMs: v.JOB_LOCK_MS,
-      shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
-    },
+    jobs: { attempts: v.JOB_ATTEMPTS, lockMs: v.JOB_LOCK_MS, shutdownGraceMs: v.SHUTDOWN_GRACE_MS },
+    download: { concurrency: v.DOWNLOAD_CONCURRENCY },
     s3: {
       endpoint: v.S3_ENDPOINT,
       bucket: v.S3_BUCKET,

@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { contentHashOfFile } from '../core/content-hash.js';
+import { openExchange } from '../exchange/open-exchange.js';
+import { JobName, QueueName } from '../jobs/names.js';
+import type { CollectCandlesPayload } from '../jobs/payloads.js';
+import type { FeatureDeps, WorkerFeature } from '../jobs/workers.js';
+import { candlesStored, rateLimitPauses } from '../metrics/ferry-metrics.js';
+import { writeCandlesParquet } from '../parquet/write-candles.js';
+import { countItemPause, finishItem, markItemRunning } from '../runs/run-store.js';
+import { collectCandles, type CandleProgress } from './collect-candles.js';
+import { candleItemKey } from './queue-collection.js';
+
+/**
+ * The collect-candles handler: one coin and timeframe of a run. One weight budget per exchange in Redis is shared
+ * with every other worker process; a 429 or 418 pauses the queue for all of them (the runtime does that).
+ */
+export function collectFeature(deps: FeatureDeps): WorkerFeature {
+  const { config, logger, db, producer } = deps;
+  const sources = new Map<string, ReturnType<typeof openExchange>>();
+
+  function sourceFor(exchangeId: string) {
+    let entry = sources.get(exchangeId);
+    if (!entry) {
+      entry = (async () => {
+        const opened = await openExchange({
+          exchangeId,
+          // EXCHANGE_URL points the configured exchange elsewhere (proxy, testnet, emulator).
+          baseUrl: exchangeId === config.exchange.id ? config.exchange.baseUrl : undefined,
+          timeoutMs: config.exchange.timeoutMs,
+          headroom: config.exchange.headroom,
+          redis: deps.redis,
+          queuePrefix: config.redis.prefix,
+          learnLimits: true,
+          clockTtlMs: config.exchange.clockTtlMs,
+          onLimited: (kind, ms) => logger.warn({ exchange: exchangeId, kind, retryAfterMs: ms }, 'exchange limited us'),
+        });
+        logger.info({ exchange: exchangeId, budget: opened.budget.current }, 'weight budget');
+        return opened;
+      })();
+      entry.catch(() => sources.delete(exchangeId));
+      sources.set(exchangeId, entry);
+    }
+    return entry;
+  }
+
+  return {
+    handlers: {
+      [JobName.CollectCandles]: {
+        async run(payload: CollectCandlesPayload, ctx) {
+          const item = candleItemKey(payload);
+          await markItemRunning(db, payload.runId, item, ctx.job.attemptsMade + 1);
+          const { source, budget } = await sourceFor(payload.exchange);
+          ctx.alsoOnPause((ms) => budget.pauseFor(ms));
+          const result = await collectCandles(payload, {
+            db,
+            source,
+            dataDir: config.dataDir,
+            signal: ctx.signal,
+            writeParquet: async (relativePath, candles) => {
+              const target = path.join(config.dataDir, relativePath);
+              const written = await writeCandlesParquet(target, candles);
+              return { bytes: written.bytes, contentHash: await contentHashOfFile(target) };
+            },
+            existingFileHash: (relativePath) => contentHashOfFile(path.join(config.dataDir, relativePath)).catch((err: unknown) => {
+              if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+              throw err;
+            }),
+            chainSync: async (syncPayload, contentHash) => {
+              const id = await producer.chainSync({ ...syncPayload, contentHash });
+              ctx.log(`chained sync job ${id}`);
+            },
+            progress: (p: CandleProgress) => ctx.progress({ ...p }, { force: p.phase !== 'fetching' || p.requests === 0 }),
+            log: (message) => {
+              logger.debug({ jobId: ctx.job.id }, message);
+              ctx.log(message);
+            },
+          });
+          await finishItem(db, payload.runId, item, {
+            status: result.status,
+            records: result.records,
+            expected: result.expected,
+            missingRanges: result.missingRanges,
+            details: { requests: result.requests, stored: result.stored, file: result.file?.relativePath ?? null },
+          });
+          candlesStored.inc({ exchange: payload.exchange, timeframe: payload.timeframe }, result.stored);
+          return result;
+        },
+        onPaused: async (payload, kind) => {
+          rateLimitPauses.inc({ queue: QueueName.Candles, kind });
+          await countItemPause(db, payload.runId, candleItemKey(payload));
+        },
+        onFinalFailure: (payload, reason) => finishItem(db, payload.runId, candleItemKey(payload), { status: 'failed', error: reason }),
+      },
+    },
+  };
+}

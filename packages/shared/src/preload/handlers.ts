@@ -1,0 +1,84 @@
+import { rm } from 'node:fs/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+import { DataValidationError } from '../core/errors.js';
+import { JobName, QueueName } from '../jobs/names.js';
+import type { DownloadFlatFilePayload } from '../jobs/payloads.js';
+import type { FeatureDeps, WorkerFeature } from '../jobs/workers.js';
+import { flatFileBytes, rateLimitPauses } from '../metrics/ferry-metrics.js';
+import { ingestFlatFile } from '../postgres/bar-store.js';
+import { finishItem, recordItemOutcome } from '../runs/run-store.js';
+import { ensureCachedFile } from './file-cache.js';
+import { finishPreload } from './finish-preload.js';
+import { flatFileS3Client } from './queue-preload.js';
+import { readFlatFileBars } from './read-flat-file.js';
+
+/** What a download-flat-file job returns (Bull Board shows it). */
+export interface FileResult {
+  key: string;
+  /** False when the verified file came from the local cache. */
+  downloaded: boolean;
+  bytes: number;
+  rows: number;
+  written: number;
+}
+
+/**
+ * The preload handlers: download-flat-file (one S3 file of a run: download or read from the cache, verify, ingest
+ * the requested tickers' rows) and finish-preload (the flow parent: once every file is in, the Parquet files).
+ */
+export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFeature {
+  const { config, db, producer } = deps;
+  // DOWNLOAD_CONCURRENCY downloads in flight; the queue runs twice as many jobs (see queueConcurrency).
+  const downloadSlots = pLimit(config.download.concurrency);
+  // Made on first use, so a worker without S3 credentials still starts (and such a job fails once, naming them).
+  let s3 = deps.s3;
+
+  return {
+    handlers: {
+      [JobName.DownloadFlatFile]: {
+        async run(payload: DownloadFlatFilePayload, ctx): Promise<FileResult> {
+          s3 ??= flatFileS3Client(config);
+          const client = s3;
+          // Progress only for downloads that take a while: a day file arrives within the interval, and a progress
+          // write per file would be a Redis call per file for nothing.
+          const cached = await downloadSlots(() => ensureCachedFile(client, payload.bucket, payload, config.s3.cacheDir, {
+            signal: ctx.signal,
+            onBytes: (received) => ctx.progress({ phase: 'downloading', bytes: received, size: payload.size }),
+          }));
+          flatFileBytes.inc(cached.received);
+          if (cached.etag !== payload.etag) ctx.log(`re-published upstream since the listing: ingesting ETag ${cached.etag}`);
+          const where = `s3://${payload.bucket}/${payload.key}`;
+          const ingested = await ingestFlatFile(
+            db,
+            { key: payload.key, etag: cached.etag, size: cached.size, source: payload.market, timeframe: payload.interval, tickers: payload.tickers },
+            readFlatFileBars(cached.bytes ?? cached.path, new Set(payload.tickers), where),
+          ).catch(async (err: unknown) => {
+            // Verified bytes that do not parse are corrupt upstream; drop them so a fixed upload is fetched, not the cache.
+            if (err instanceof DataValidationError) await rm(cached.path, { force: true });
+            throw err;
+          });
+          // Not atomic with the ingest, and need not be: a crash in between retries the job, which ingests nothing
+          // new and records this. The run is closed by the flow parent once every file is in, not by each file.
+          await recordItemOutcome(db, payload.runId, payload.key, {
+            status: 'complete', records: ingested.rows,
+            details: { downloaded: cached.downloaded, bytes: cached.received, etag: cached.etag, written: ingested.written },
+          });
+          // The result (Bull Board shows it) says what a log line would: no extra Redis call per file.
+          return { key: payload.key, downloaded: cached.downloaded, bytes: cached.received, rows: ingested.rows, written: ingested.written };
+        },
+        onPaused: async (_payload, kind) => void rateLimitPauses.inc({ queue: QueueName.FlatFiles, kind }),
+        onFinalFailure: (payload, reason) => finishItem(db, payload.runId, payload.key, { status: 'failed', error: reason }),
+      },
+      [JobName.FinishPreload]: {
+        run: (payload, ctx) => finishPreload(payload, {
+          db,
+          dataDir: config.dataDir,
+          chainSync: (sync) => producer.chainSync(sync),
+          failedFiles: async () => Object.values(await ctx.job.getIgnoredChildrenFailures()),
+          log: ctx.log,
+        }),
+      },
+    },
+  };
+}
