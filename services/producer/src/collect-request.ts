@@ -2,14 +2,7 @@ import { z } from 'zod';
 import { type CollectRequest } from '@ferry/shared/collect';
 import { isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type Timeframe } from '@ferry/shared/core';
 import { COLLECTION_MODES } from '@ferry/shared/jobs';
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
+import { UsageError } from './errors.js';
 
 const intIn = (min: number, max: number) =>
   z.string().regex(/^\d+$/, `expected a whole number from ${min} to ${max}`).transform(Number)
