@@ -10,7 +10,6 @@ const intIn = (min: number, max: number) =>
 
 const raw = z.object({
   exchange: z.string(),
-  exchangeUrl: z.string().optional(),
   top: intIn(1, 1000),
   minVolume: z.string().regex(/^\d+(\.\d+)?$/, 'expected a number >= 0').transform(Number),
   days: intIn(1, 3650),
@@ -24,7 +23,7 @@ const raw = z.object({
 export type RawCollectOptions = z.input<typeof raw>;
 
 const OPTION_NAMES: Record<string, string> = {
-  exchange: '--exchange', exchangeUrl: '--exchange-url', top: '--top', minVolume: '--min-volume', days: '--days',
+  exchange: '--exchange', top: '--top', minVolume: '--min-volume', days: '--days',
   timeframe: '--timeframe', symbols: '--symbols', mode: '--mode', start: '--start', end: '--end',
 };
 
@@ -59,9 +58,6 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
       problems.push(`--symbols ${JSON.stringify(o.symbols)}: expected coins such as BTC,ETH or BTC/USDT`);
     }
   }
-  if (o.exchangeUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(o.exchangeUrl)) {
-    problems.push(`--exchange-url ${JSON.stringify(o.exchangeUrl)}: expected an http(s) URL`);
-  }
   const startMs = o.start === undefined ? undefined : parseIsoDate(o.start);
   const endMs = o.end === undefined ? undefined : parseIsoDate(o.end);
   if (startMs !== undefined && endMs !== undefined && endMs <= startMs) {
@@ -70,7 +66,6 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return {
     exchange,
-    exchangeUrl: o.exchangeUrl,
     top: o.top,
     minVolume: o.minVolume,
     days: o.days,

@@ -20,7 +20,6 @@ export const collectCommand: CliCommand = (program, io) => {
     .command('collect')
     .description('download candle history of the top N coins (or --symbols) into PostgreSQL and Parquet files')
     .option('--exchange <id>', 'ccxt exchange id', undefined)
-    .option('--exchange-url <url>', "replace the exchange's REST base URL (proxy, testnet, emulator)")
     .option('--top <n>', 'how many coins, by 24h quote volume', String(COLLECT_DEFAULTS.top))
     .option('--min-volume <usd>', 'minimum 24h quote volume', String(COLLECT_DEFAULTS.minVolume))
     .option('--days <n>', 'days of history', String(COLLECT_DEFAULTS.days))
