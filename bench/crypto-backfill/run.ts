@@ -14,7 +14,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { main, type CliIo } from '../../services/producer/src/program.js';
+import type { CliIo } from '../../services/producer/src/io.js';
+import { main } from '../../services/producer/src/program.js';
 import { waitForRun } from '../../services/producer/src/progress.js';
 import { startBinanceEmulator, type BinanceSettings } from '@ferry/emulators/binance';
 import { createTestDatabase } from '../../test/support/database.js';

@@ -37,7 +37,6 @@ describe('ferry collect: bad input gets a clear message, a non-zero exit, and no
     [['--start', 'yesterday'], '--start "yesterday": expected an ISO date'],
     [['--start', '2024-02-01', '--end', '2024-01-01'], '--end "2024-01-01": expected a date after --start'],
     [['--symbols', 'BTC,$$$'], '--symbols "BTC,$$$": expected coins such as BTC,ETH'],
-    [['--exchange-url', 'ftp://x'], '--exchange-url "ftp://x": expected an http(s) URL'],
   ])('collect %j', async (args, message) => {
     const result = await ferry(['collect', ...args], env);
     expect(result.code).toBe(2);
@@ -53,6 +52,15 @@ describe('ferry collect: bad input gets a clear message, a non-zero exit, and no
     const result = await ferry(['collect', '--tops', '5'], env);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown option '--tops'");
+  });
+
+  it('--exchange-url is gone: EXCHANGE_URL is the one exchange URL, for the CLI and the workers alike', async () => {
+    // It used to reach only the CLI's own calls (top N, clock) while the workers fetched candles from EXCHANGE_URL.
+    const result = await ferry(['collect', '--symbols', 'BTC', '--exchange-url', 'http://127.0.0.1:8'], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown option '--exchange-url'");
+    const runs = await db.pool.query('SELECT count(*)::int AS n FROM collection_runs');
+    expect(runs.rows[0].n).toBe(0);
   });
 
   it('unreachable Redis: names REDIS_URL, exits non-zero, nothing recorded', async () => {

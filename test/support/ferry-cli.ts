@@ -1,4 +1,5 @@
-import { main, type CliIo } from '../../services/producer/src/program.js';
+import type { CliIo } from '../../services/producer/src/io.js';
+import { main } from '../../services/producer/src/program.js';
 
 export interface CliRun {
   code: number;

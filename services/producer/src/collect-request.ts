@@ -2,14 +2,7 @@ import { z } from 'zod';
 import { type CollectRequest } from '@ferry/shared/collect';
 import { isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type Timeframe } from '@ferry/shared/core';
 import { COLLECTION_MODES } from '@ferry/shared/jobs';
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
+import { UsageError } from './errors.js';
 
 const intIn = (min: number, max: number) =>
   z.string().regex(/^\d+$/, `expected a whole number from ${min} to ${max}`).transform(Number)
@@ -17,7 +10,6 @@ const intIn = (min: number, max: number) =>
 
 const raw = z.object({
   exchange: z.string(),
-  exchangeUrl: z.string().optional(),
   top: intIn(1, 1000),
   minVolume: z.string().regex(/^\d+(\.\d+)?$/, 'expected a number >= 0').transform(Number),
   days: intIn(1, 3650),
@@ -31,7 +23,7 @@ const raw = z.object({
 export type RawCollectOptions = z.input<typeof raw>;
 
 const OPTION_NAMES: Record<string, string> = {
-  exchange: '--exchange', exchangeUrl: '--exchange-url', top: '--top', minVolume: '--min-volume', days: '--days',
+  exchange: '--exchange', top: '--top', minVolume: '--min-volume', days: '--days',
   timeframe: '--timeframe', symbols: '--symbols', mode: '--mode', start: '--start', end: '--end',
 };
 
@@ -66,9 +58,6 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
       problems.push(`--symbols ${JSON.stringify(o.symbols)}: expected coins such as BTC,ETH or BTC/USDT`);
     }
   }
-  if (o.exchangeUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(o.exchangeUrl)) {
-    problems.push(`--exchange-url ${JSON.stringify(o.exchangeUrl)}: expected an http(s) URL`);
-  }
   const startMs = o.start === undefined ? undefined : parseIsoDate(o.start);
   const endMs = o.end === undefined ? undefined : parseIsoDate(o.end);
   if (startMs !== undefined && endMs !== undefined && endMs <= startMs) {
@@ -77,7 +66,6 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return {
     exchange,
-    exchangeUrl: o.exchangeUrl,
     top: o.top,
     minVolume: o.minVolume,
     days: o.days,

@@ -1,5 +1,5 @@
 import { planDateRange, resolveTicker, type FlatFileInterval, type FlatFileMarket, type PreloadRequest, type ResolvedTicker } from '@ferry/shared/preload';
-import { UsageError } from './collect-request.js';
+import { UsageError } from './errors.js';
 
 export interface RawPreloadOptions {
   tickers: readonly string[];

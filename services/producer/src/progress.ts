@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Pool } from '@ferry/shared/postgres';
 import { runProgress, runSummary, type RunProgress, type RunSummary } from '@ferry/shared/runs';
+import type { CliIo } from './io.js';
 
 /** Pure rendering of a run's progress line: what `--wait` shows while a run goes on. */
 export function progressLine(summary: RunProgress, elapsedMs: number): string {
@@ -44,6 +45,31 @@ export async function waitForRun(
     if (progress.pending === 0) return (await runSummary(db, runId))!;
     await sleep(options.intervalMs ?? 500, undefined, options.signal ? { signal: options.signal } : undefined);
   }
+}
+
+/**
+ * What `--wait` shows while it polls the run (see waitForRun): `render`'s line on stderr, redrawn in place on a
+ * terminal; elsewhere (logs, CI) one line every 5 s and the last one.
+ */
+export async function waitShowingProgress(
+  io: CliIo,
+  db: Pool,
+  runId: string,
+  render: (progress: RunProgress, elapsedMs: number) => string,
+  options: { intervalMs?: number } = {},
+): Promise<RunSummary> {
+  const started = Date.now();
+  let lastPrinted = 0;
+  const summary = await waitForRun(db, runId, (progress) => {
+    const line = render(progress, Date.now() - started);
+    if (io.isTty) io.stderr(`\r\x1b[2K${line}`);
+    else if (Date.now() - lastPrinted >= 5_000 || progress.pending === 0) {
+      lastPrinted = Date.now();
+      io.stderr(`${line}\n`);
+    }
+  }, options);
+  if (io.isTty) io.stderr('\n');
+  return summary;
 }
 
 /** The summary table printed when a run ends (and by `ferry status`). */

@@ -13,8 +13,6 @@ import { alignDown, type Timeframe } from '../core/timeframes.js';
 /** A validated collection request, from the CLI, the admin API or a schedule. */
 export interface CollectRequest {
   exchange: string;
-  /** Replaces the exchange's REST base URL for this request's own calls (top N, clock). */
-  exchangeUrl: string | undefined;
   top: number;
   minVolume: number;
   days: number;
@@ -56,7 +54,8 @@ export async function queueCollection(request: CollectRequest, ctx: CollectionCo
   const { config } = ctx;
   const { source } = await openExchange({
     exchangeId: request.exchange,
-    baseUrl: request.exchangeUrl ?? (request.exchange === config.exchange.id ? config.exchange.baseUrl : undefined),
+    // EXCHANGE_URL, the one base URL the workers use too: what this asks (top N, clock) and what they fetch agree.
+    baseUrl: request.exchange === config.exchange.id ? config.exchange.baseUrl : undefined,
     timeoutMs: config.exchange.timeoutMs,
     headroom: config.exchange.headroom,
     redis: ctx.redis,

@@ -45,7 +45,6 @@ export function parseTriggerBody(body: unknown, config: FerryConfig): TriggerPar
     ok: true,
     request: {
       exchange: config.exchange.id,
-      exchangeUrl: undefined,
       top: b.top ?? COLLECT_DEFAULTS.top,
       minVolume: COLLECT_DEFAULTS.minVolume,
       days: COLLECT_DEFAULTS.days,

@@ -1,15 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, type Queue } from 'bullmq';
-import type { Command } from 'commander';
-import { loadConfig } from '@ferry/shared/core';
 import { JobProducer, preloadJobId, QueueName } from '@ferry/shared/jobs';
 import { type Pool } from '@ferry/shared/postgres';
-import { clearFlatFileCache, flatFileS3Client, formatPreloadProgress, queuePreload, type PreloadOutcome } from '@ferry/shared/preload';
+import { formatPreloadProgress, queuePreload, type PreloadOutcome } from '@ferry/shared/preload';
 import { type RunSummary } from '@ferry/shared/runs';
-import { openCliContext } from '../cli-context.js';
+import type { CliCommand } from '../command.js';
+import { withCliContext } from '../context.js';
+import { EXIT, type CliIo } from '../io.js';
 import { parsePreloadRequest } from '../preload-request.js';
-import { waitForRun } from '../progress.js';
-import type { CliIo } from '../program.js';
+import { waitShowingProgress } from '../progress.js';
 
 export interface PreloadReport {
   run_id: string;
@@ -29,10 +28,10 @@ export interface PreloadReport {
 }
 
 /**
- * `ferry preload TSLA [AAPL ...]`: daily (or minute) aggregates from the flat-file bucket, one job per file, and
- * `ferry cache clear`. Exit 0 only when every file is in and the Parquet files are written.
+ * `ferry preload TSLA [AAPL ...]`: daily (or minute) aggregates from the flat-file bucket, one job per file. Exit 0
+ * only when every file is in and the Parquet files are written.
  */
-export function registerPreloadCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+export const preloadCommand: CliCommand = (program, io) => {
   program
     .command('preload')
     .description('download flat files (S3) for tickers into PostgreSQL, then one Parquet file per ticker; resumable')
@@ -43,67 +42,40 @@ export function registerPreloadCommands(program: Command, io: CliIo, setExitCode
     .option('--end <YYYY-MM-DD>', 'last day, inclusive (default: yesterday)')
     .option('--wait', 'show progress until every file is in, then a summary; exit 0 only if nothing failed')
     .option('--json', 'print a machine-readable summary')
-    .action(async (tickers: string[], opts: { period?: string; interval: string; start?: string; end?: string; wait?: boolean; json?: boolean }) => {
+    .actionWithExitCode(async (tickers: string[], opts: { period?: string; interval: string; start?: string; end?: string; wait?: boolean; json?: boolean }) => {
       const request = parsePreloadRequest({ tickers, period: opts.period, interval: opts.interval, start: opts.start, end: opts.end });
-      const config = loadConfig(io.env, { envFile: '.env' });
-      const s3 = flatFileS3Client(config);
-      const ctx = await openCliContext(config);
-      try {
-        const queued = await queuePreload(request, ctx, s3);
+      return withCliContext(io, { open: ['flatFiles', 'redis', 'postgres'] }, async (ctx) => {
+        const queued = await queuePreload(request, ctx, ctx.flatFiles);
         const said = `run ${queued.runId}${queued.reused ? ' (already queued; resumed)' : ''}: ${queued.files} file(s), ` +
           `${queued.skipped} already ingested, ${queued.jobs} to fetch`;
         if (!opts.json || opts.wait) io.stderr(`${said}\n`);
         if (!opts.wait) {
           if (opts.json) io.stdout(`${JSON.stringify({ run_id: queued.runId, reused: queued.reused, files: queued.files, skipped: queued.skipped, jobs: queued.jobs })}\n`);
-          return;
+          return EXIT.ok;
         }
-        const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts });
+        const producer = new JobProducer({ connection: ctx.redis, prefix: ctx.config.redis.prefix, attempts: ctx.config.jobs.attempts });
         try {
           const report = await waitForPreload(ctx.db, producer.queue(QueueName.Preloads), queued.runId, queued.skipped, io);
           io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : preloadTable(report));
-          setExitCode(report.status === 'completed' ? 0 : 1);
+          return report.status === 'completed' ? EXIT.ok : EXIT.failed;
         } finally {
           await producer.close();
         }
-      } finally {
-        s3.destroy();
-        await ctx.close();
-      }
+      });
     });
-
-  program
-    .command('cache')
-    .description('the local cache of verified flat files')
-    .command('clear')
-    .description('empty the flat-file cache (FLAT_FILE_CACHE_DIR)')
-    .action(async () => {
-      const config = loadConfig(io.env, { envFile: '.env' });
-      const removed = await clearFlatFileCache(config.s3.cacheDir);
-      io.stdout(`removed ${removed.files} file(s), ${removed.bytes} bytes from ${config.s3.cacheDir}\n`);
-    });
-}
+};
 
 /**
  * Polls the run's files until none is pending, then the flow parent until it has written the Parquet files.
  * `skipped`: files this invocation found ingested; a resumed run counts them among its finished items already.
  */
 async function waitForPreload(db: Pool, queue: Queue, runId: string, skipped: number, io: CliIo): Promise<PreloadReport> {
-  const started = Date.now();
-  let lastPrinted = 0;
-  const summary = await waitForRun(db, runId, (progress) => {
-    const line = formatPreloadProgress({
-      done: progress.total - progress.pending - skipped,
-      total: progress.total - skipped,
-      skipped,
-      elapsedMs: Date.now() - started,
-    });
-    if (io.isTty) io.stderr(`\r\x1b[2K${line}`);
-    else if (Date.now() - lastPrinted >= 5_000 || progress.pending === 0) {
-      lastPrinted = Date.now();
-      io.stderr(`${line}\n`);
-    }
-  }, { intervalMs: 200 });
-  if (io.isTty) io.stderr('\n');
+  const summary = await waitShowingProgress(io, db, runId, (progress, elapsedMs) => formatPreloadProgress({
+    done: progress.total - progress.pending - skipped,
+    total: progress.total - skipped,
+    skipped,
+    elapsedMs,
+  }), { intervalMs: 200 });
   // Every file is in: the flow parent now writes the Parquet files.
   const jobId = preloadJobId(runId);
   let state = await queue.getJobState(jobId);

@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
 import { createSyncTarget, restoreCandles, type RestoreCandlesResult } from '@ferry/shared/backup';
-import { loadConfig, PermanentError } from '@ferry/shared/core';
-import { assertDatabaseReachable, createPool, migrate } from '@ferry/shared/postgres';
-import type { CliIo } from '../program.js';
+import { PermanentError } from '@ferry/shared/core';
+import type { CliCommand } from '../command.js';
+import { withCliContext } from '../context.js';
+import { EXIT } from '../io.js';
 
 /** A restore that left some files out; the CLI reports it and exits 1. */
 export class RestoreIncompleteError extends PermanentError {}
@@ -12,30 +12,25 @@ export class RestoreIncompleteError extends PermanentError {}
  * content hash against the target's, and loads the candles into PostgreSQL (conflict-safe), so a following
  * `ferry collect` over the same range downloads no history. Candles are stored under the configured EXCHANGE.
  */
-export function registerRestoreCommand(program: Command, io: CliIo): void {
+export const restoreCommand: CliCommand = (program, io) => {
   program
     .command('restore')
     .description('pull data/candles from the sync target into DATA_DIR and load the candles into PostgreSQL (as EXCHANGE)')
     .option('--json', 'print a machine-readable summary')
-    .action(async (opts: { json?: boolean }) => {
-      const config = loadConfig(io.env, { envFile: '.env' });
-      const target = createSyncTarget(config.sync);
-      const db = createPool({ url: config.database.url, poolSize: 4, applicationName: 'ferry-cli' });
-      try {
-        await assertDatabaseReachable(db);
-        await migrate(db);
-        const result = await restoreCandles({
-          target, db, dataDir: config.dataDir, exchange: config.exchange.id, log: (line) => io.stderr(`${line}\n`),
-        });
-        io.stdout(opts.json ? `${JSON.stringify({ target: target.description, exchange: config.exchange.id, ...result }, null, 2)}\n` : restoreReport(result, target.description));
-        if (result.failed.length > 0) {
-          throw new RestoreIncompleteError(`restore incomplete: ${result.failed.length} of ${result.files} file(s) failed; run it again to retry them`);
-        }
-      } finally {
-        await db.end().catch(() => undefined);
+    .actionWithExitCode((opts: { json?: boolean }) => withCliContext(io, {
+      open: ['postgres'],
+      prepare: (config) => createSyncTarget(config.sync),
+    }, async ({ config, db }, target) => {
+      const result = await restoreCandles({
+        target, db, dataDir: config.dataDir, exchange: config.exchange.id, log: (line) => io.stderr(`${line}\n`),
+      });
+      io.stdout(opts.json ? `${JSON.stringify({ target: target.description, exchange: config.exchange.id, ...result }, null, 2)}\n` : restoreReport(result, target.description));
+      if (result.failed.length > 0) {
+        throw new RestoreIncompleteError(`restore incomplete: ${result.failed.length} of ${result.files} file(s) failed; run it again to retry them`);
       }
-    });
-}
+      return EXIT.ok;
+    }));
+};
 
 export function restoreReport(result: RestoreCandlesResult, target: string): string {
   if (result.files === 0) return `nothing to restore: ${target} has no candle files\n`;
