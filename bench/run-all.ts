@@ -31,6 +31,7 @@ const BENCHES: readonly Bench[] = [
   { name: 's3-preload', quick: ['--quick'], full: [] },
   { name: 'dropbox-sync', quick: ['--quick'], full: [] },
   { name: 'scale', quick: ['--quick'], full: [] },
+  { name: 'dashboard-flood', quick: ['--quick'], full: [] },
 ];
 
 const { values, positionals } = parseArgs({ options: { full: { type: 'boolean', default: false } }, allowPositionals: true });

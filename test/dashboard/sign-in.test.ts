@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, revokeApiKey } from '@ferry/shared/auth';
 import { ConfigError, loadConfig } from '@ferry/shared/core';
 import { QueueName } from '@ferry/shared/jobs';
-import { SIGN_IN_FAILURES_ALLOWED } from '../../services/dashboard/src/session-auth.js';
+import { FAILURES_ALLOWED } from '../../services/dashboard/src/failed-attempts.js';
 import { startDashboard, type DashboardHarness } from '../support/dashboard-harness.js';
 
 /** A browser's cookie jar, reduced to what these tests need. */
@@ -155,13 +155,16 @@ describe('dashboard: signing in with a key in a browser', () => {
     expect(page.headers.get('location')).toMatch(/^\/login\?next=/);
   });
 
-  it('rate limits failed sign-ins per client address (behind a trusted proxy, the forwarded one); successful ones do not count', async () => {
+  it('rate limits failed sign-ins per client address (behind a trusted proxy, the forwarded one); a correct key still signs in', async () => {
     const attacker = '203.0.113.7';
-    for (let i = 0; i < SIGN_IN_FAILURES_ALLOWED; i++) expect((await signIn('ferry_wrong', { client: attacker })).status).toBe(401);
+    for (let i = 0; i < FAILURES_ALLOWED; i++) expect((await signIn('ferry_wrong', { client: attacker })).status).toBe(401);
     const limited = await signIn('ferry_wrong', { client: attacker });
     expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await limited.text()).toContain('Too many failed sign-ins');
-    expect((await signIn(admin, { client: attacker })).status).toBe(429);
+    // Someone else behind the same address (a shared NAT) is not locked out with the right key.
+    expect((await signIn(admin, { client: attacker })).status).toBe(303);
+    expect((await signIn('ferry_wrong', { client: attacker })).status).toBe(429);
     expect((await signIn(admin, { client: '203.0.113.8' })).status).toBe(303);
   });
 });

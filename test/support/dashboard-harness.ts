@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { createApiKey, type Role } from '@ferry/shared/auth';
 import { createLogger, loadConfig } from '@ferry/shared/core';
 import { ALL_QUEUES } from '@ferry/shared/jobs';
+import { type Pool } from '@ferry/shared/postgres';
 import { createRedis } from '@ferry/shared/redis';
 import { createDashboardApp, type DashboardDeps } from '../../services/dashboard/src/app.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -34,7 +35,9 @@ export async function startDashboard<R extends Role>(options: {
   redis?: 'queue' | 'worker';
   /** Serves the admin API too, with a config from the harness's database, Redis and prefix plus these variables. */
   config?: NodeJS.ProcessEnv;
-} & Pick<DashboardDeps, 'sessionSecret' | 'trustProxy'>): Promise<DashboardHarness<R>> {
+  /** What the dashboard queries through, given the test database's pool (an outage test switches it to a dead one). */
+  pool?: (real: Pool) => Pool;
+} & Pick<DashboardDeps, 'sessionSecret' | 'trustProxy'> & Partial<Pick<DashboardDeps, 'logger'>>): Promise<DashboardHarness<R>> {
   const db = await createTestDatabase();
   const redis = createRedis(TEST_REDIS_URL, options.redis ?? 'queue');
   const prefix = uniquePrefix(options.label);
@@ -45,7 +48,7 @@ export async function startDashboard<R extends Role>(options: {
   const keys = {} as Record<R, string>;
   for (const role of options.keys) keys[role] = await createApiKey(db.pool, role, role);
   const app = createDashboardApp({
-    db: db.pool, redis, queues, config, logger: createLogger({ name: 'test', level: 'silent' }),
+    db: options.pool ? options.pool(db.pool) : db.pool, redis, queues, config, logger: options.logger ?? createLogger({ name: 'test', level: 'silent' }),
     sessionSecret: options.sessionSecret, trustProxy: options.trustProxy,
   });
   const server = app.listen(0, '127.0.0.1');

@@ -21,6 +21,7 @@ const ERROR_CODES = {
   413: 'too_large',
   415: 'unsupported_media_type',
   422: 'unprocessable',
+  429: 'too_many_requests',
   500: 'internal',
   503: 'unavailable',
 } as const;
@@ -36,6 +37,24 @@ export function errorAnswer(status: ErrorStatus, message: string, problems?: Fie
     body: { success: false, error: ERROR_CODES[status], message, ...(problems ? { problems } : {}) },
     ...(status === 401 ? { headers: { 'WWW-Authenticate': 'Basic realm="ferry", charset="UTF-8"' } } : {}),
   };
+}
+
+/** An answer that asks the client to come back later: 429 and 503 carry Retry-After. */
+export function retryLater(status: 429 | 503, message: string, retryAfterSeconds: number): HttpAnswer {
+  const answer = errorAnswer(status, message);
+  return { ...answer, headers: { ...answer.headers, 'Retry-After': String(retryAfterSeconds) } };
+}
+
+/**
+ * What an error thrown inside Express (body parsers, Bull Board's router) answers: its own 4xx with a short message,
+ * anything else a 500; never Express's HTML page, which shows a stack with server paths outside production.
+ */
+export function answerForThrown(err: unknown): HttpAnswer {
+  const status = err !== null && typeof err === 'object' && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+  if (status === 413) return errorAnswer(413, 'the body is too large');
+  if (status === 415) return errorAnswer(415, 'the body cannot be decoded: unsupported content encoding or charset');
+  if (status >= 400 && status < 500) return errorAnswer(400, 'the request cannot be read');
+  return errorAnswer(500, 'internal error; see the dashboard log');
 }
 
 export function send(res: Response, answer: HttpAnswer): void {

@@ -1,11 +1,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { RedisStore } from 'connect-redis';
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import session from 'express-session';
 import type { Redis } from 'ioredis';
-import { findActiveApiKey, verifyApiKey, type Role } from '@ferry/shared/auth';
+import { findActiveApiKey, type Role } from '@ferry/shared/auth';
 import { type Pool } from '@ferry/shared/postgres';
+import type { ApiKeyGuard } from './key-guard.js';
 import { loginPage } from './login-page.js';
 import { nodeRedisFacade } from './redis-session-client.js';
 
@@ -31,9 +31,6 @@ const LOGIN_CSRF_COOKIE = 'ferry.login';
 const LOGIN_FORM_MS = 60 * 60_000;
 const SESSION_HOURS = 12;
 const AFTER_SIGN_IN = '/admin/queues';
-/** Failed sign-ins allowed per client address in the window, then 429 until it ends. */
-export const SIGN_IN_FAILURES_ALLOWED = 10;
-const SIGN_IN_WINDOW_MS = 15 * 60_000;
 
 export function sessionMiddleware(options: { redis: Redis; prefix: string; secret: string }): RequestHandler {
   return session({
@@ -47,7 +44,7 @@ export function sessionMiddleware(options: { redis: Redis; prefix: string; secre
   });
 }
 
-/** The signed-in user of a session while the very key it signed in with is active. */
+/** The signed-in user of a session while the very key it signed in with is active; throws when the store does not answer. */
 export async function sessionUser(db: Pool, req: Request): Promise<SessionUser | undefined> {
   const user = req.session?.user;
   // Sessions made before keys had ids carry none: they sign in again.
@@ -106,20 +103,14 @@ function formField(body: unknown, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** GET/POST /login. Failed sign-ins (a wrong key or a form without its CSRF token) are rate limited per client address. */
-export function loginRouter(db: Pool, secret: string): express.Router {
+/**
+ * GET/POST /login. The key is checked by the same guard as keys in headers: wrong keys count per client address, a
+ * correct one signs in from any address, and a store that does not answer gives 503 and counts nothing.
+ */
+export function loginRouter(guard: ApiKeyGuard, secret: string): express.Router {
   const router = express.Router();
   router.get('/login', (req, res) => sendLoginPage(req, res, secret, 200, safeReturnPath(req.query['next'])));
-  const limiter = rateLimit({
-    windowMs: SIGN_IN_WINDOW_MS,
-    limit: SIGN_IN_FAILURES_ALLOWED,
-    skipSuccessfulRequests: true,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: (req: Request, res: Response) =>
-      sendLoginPage(req, res, secret, 429, AFTER_SIGN_IN, 'Too many failed sign-ins from your address; try again later.'),
-  });
-  router.post('/login', limiter, express.urlencoded({ extended: false, limit: '4kb' }), async (req: Request, res: Response) => {
+  router.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), async (req: Request, res: Response) => {
     const body: unknown = req.body;
     const next = safeReturnPath(formField(body, 'next'));
     const cookieToken = cookieValue(req, LOGIN_CSRF_COOKIE);
@@ -127,8 +118,18 @@ export function loginRouter(db: Pool, secret: string): express.Router {
       return sendLoginPage(req, res, secret, 403, next, 'The sign-in form expired or came from another page; sign in again.');
     }
     const key = formField(body, 'api_key')?.trim() ?? '';
-    const who = key ? await verifyApiKey(db, key).catch(() => undefined) : undefined;
-    if (!who) return sendLoginPage(req, res, secret, 401, next, 'Unknown or revoked API key.');
+    if (!key) return sendLoginPage(req, res, secret, 401, next, 'Unknown or revoked API key.');
+    const check = await guard.check(key, req.ip ?? 'unknown');
+    if (check.outcome === 'unavailable') {
+      res.setHeader('Retry-After', '5');
+      return sendLoginPage(req, res, secret, 503, next, 'The key store (PostgreSQL) is unavailable; try again shortly.');
+    }
+    if (check.outcome === 'refused') {
+      if (check.retryAfterSeconds === undefined) return sendLoginPage(req, res, secret, 401, next, 'Unknown or revoked API key.');
+      res.setHeader('Retry-After', String(check.retryAfterSeconds));
+      return sendLoginPage(req, res, secret, 429, next, 'Too many failed sign-ins from your address; a correct key still signs in.');
+    }
+    const who = check.owner;
     // A new session id at sign-in, so an id planted before it is worthless.
     req.session.regenerate((err) => {
       if (err) return sendLoginPage(req, res, secret, 503, next, 'Sessions are unavailable (Redis); use the key directly.');

@@ -108,3 +108,9 @@ export async function findActiveApiKey(db: Queryable, id: number): Promise<ApiKe
   const { rows } = await db.query<ApiKeyOwner>('SELECT id, name, role FROM api_keys WHERE id = $1 AND revoked_at IS NULL', [id]);
   return rows[0];
 }
+
+/** The hashes of every active key: what the dashboard keeps in memory so a wrong guess costs no query of its own. */
+export async function listActiveKeyHashes(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ key_hash: string }>('SELECT key_hash FROM api_keys WHERE revoked_at IS NULL');
+  return rows.map((r) => r.key_hash);
+}

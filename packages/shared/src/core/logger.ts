@@ -2,15 +2,33 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
-/** Query parameters and key=value pairs that carry credentials, wherever they appear in a logged string. */
-const SECRET_PAIR = /\b(api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|token|password|secret|signature|x-amz-signature|x-amz-credential)=([^&\s"']+)/gi;
+/**
+ * A `name=value` pair, the name a whole run of name characters (the lookbehind starts a match only where a run
+ * begins, so a long run without `=` is scanned once, not once per position: every redaction is linear in its input).
+ */
+const NAME_VALUE_PAIR = /(?<![A-Za-z0-9_%.-])([A-Za-z0-9_%.-]+)=([^&\s"']+)/g;
+/** Names that carry credentials, compared after percent-decoding, lower-cased and without `-`/`_`: `api%5Fkey` is `api_key`. */
+const SECRET_NAME = /(apikey|token|password|passwd|secret|signature|credential)$/;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
-const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s/]+@/gi;
+/** A URL's userinfo password, whatever the user name (`http://:pw@host` too); userinfo ends where the authority does. */
+const URL_PASSWORD = /(:\/\/[^\s/?#@:]*:)[^\s/?#@]*@/g;
+
+function isSecretName(name: string): boolean {
+  let decoded = name;
+  if (name.includes('%')) {
+    try {
+      decoded = decodeURIComponent(name);
+    } catch {
+      // A malformed escape: judge the name as written.
+    }
+  }
+  return SECRET_NAME.test(decoded.toLowerCase().replace(/[-_]/g, ''));
+}
 
 /** Removes credentials from free text (URLs in messages, error strings). */
 export function redactText(text: string): string {
   return text
-    .replace(SECRET_PAIR, '$1=[redacted]')
+    .replace(NAME_VALUE_PAIR, (pair: string, name: string) => (isSecretName(name) ? `${name}=[redacted]` : pair))
     .replace(BEARER, '$1 [redacted]')
     .replace(URL_PASSWORD, '$1[redacted]@');
 }
