@@ -38,6 +38,7 @@ describe('ferry collect: bad input gets a clear message, a non-zero exit, and no
     [['--start', '2024-02-01', '--end', '2024-01-01'], '--end "2024-01-01": expected a date after --start'],
     [['--symbols', 'BTC,$$$'], '--symbols "BTC,$$$": expected coins such as BTC,ETH'],
     [['--exchange-url', 'ftp://x'], '--exchange-url "ftp://x": expected an http(s) URL'],
+    [['--exchange-url', 'ftp://:ProxyPw88@x'], '--exchange-url "ftp://:***@x": expected an http(s) URL'],
   ])('collect %j', async (args, message) => {
     const result = await ferry(['collect', ...args], env);
     expect(result.code).toBe(2);
@@ -60,6 +61,23 @@ describe('ferry collect: bad input gets a clear message, a non-zero exit, and no
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('cannot reach Redis at redis://127.0.0.1:9');
     expect(result.stderr).toContain('REDIS_URL');
+  });
+
+  it('a bad REDIS_URL is shown with its password replaced', async () => {
+    const result = await ferry(['status'], { ...env, REDIS_URL: 'redis://:SuperRedisPw@127.0.0.1:99999' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('REDIS_URL="redis://:***@127.0.0.1:99999" is invalid: expected a redis:// or rediss:// URL');
+    expect(result.stderr + result.stdout).not.toContain('SuperRedisPw');
+  });
+
+  it('unreachable Redis or PostgreSQL: the message never carries the password', async () => {
+    const redis = await ferry(['status'], { ...env, REDIS_URL: 'redis://:SuperRedisPw@127.0.0.1:9/?password=QueryPw' });
+    expect(redis.code).toBe(1);
+    expect(redis.stderr).toContain('cannot reach Redis at redis://:***@127.0.0.1:9/?password=***');
+    const db = await ferry(['status'], { ...env, DATABASE_URL: 'postgres://postgres:SuperDbPw@127.0.0.1:9/x' });
+    expect(db.code).toBe(1);
+    expect(db.stderr).toContain('cannot reach PostgreSQL (DATABASE_URL)');
+    expect(redis.stderr + redis.stdout + db.stderr + db.stdout).not.toMatch(/SuperRedisPw|QueryPw|SuperDbPw/);
   });
 
   it('unreachable PostgreSQL: names DATABASE_URL, exits non-zero', async () => {

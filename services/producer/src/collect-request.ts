@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  COLLECTION_MODES, isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type CollectRequest, type Timeframe,
+  COLLECTION_MODES, isoDateString, isTimeframe, parseIsoDate, redactUrlCredentials, TIMEFRAME_NAMES, type CollectRequest, type Timeframe,
 } from '@ferry/shared';
 
 export class UsageError extends Error {
@@ -67,7 +67,7 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
     }
   }
   if (o.exchangeUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(o.exchangeUrl)) {
-    problems.push(`--exchange-url ${JSON.stringify(o.exchangeUrl)}: expected an http(s) URL`);
+    problems.push(`--exchange-url ${JSON.stringify(redactUrlCredentials(o.exchangeUrl))}: expected an http(s) URL`);
   }
   const startMs = o.start === undefined ? undefined : parseIsoDate(o.start);
   const endMs = o.end === undefined ? undefined : parseIsoDate(o.end);

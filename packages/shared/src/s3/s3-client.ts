@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { redactUrlCredentials } from '../config/redact-url.js';
 import { Secret } from '../config/secret.js';
 
 /**
@@ -50,7 +51,7 @@ function endpointUrl(endpoint: string): string {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new Error(`S3 client option endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
+    throw new Error(`S3 client option endpoint must be an http(s) URL, got ${JSON.stringify(redactUrlCredentials(endpoint))}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`S3 client option endpoint must be an http(s) URL, got protocol ${url.protocol}`);
