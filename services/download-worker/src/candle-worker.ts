@@ -1,10 +1,9 @@
-import path from 'node:path';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   candlesStored, chainSyncJob, contentHashOfFile, createQueue, openExchange, rateLimitPauses, failJob, ferryWorkerOptions, logWorkerEvents,
   finishItem, JobName, markItemRunning, parsePayload, PermanentError, QueueName, type WeightBudget,
-  candleItemKey, writeCandlesParquet, type CollectCandlesPayload, type FerryConfig, type Logger, type Pool,
+  candleItemKey, resolveInsideDataDir, writeCandlesParquet, type CollectCandlesPayload, type FerryConfig, type Logger, type Pool,
 } from '@ferry/shared';
 import { collectCandles, type CandleProgress, type CollectResult } from './collect-candles.js';
 
@@ -79,11 +78,11 @@ export async function startCandleWorker(deps: CandleWorkerDeps): Promise<Running
         dataDir: config.dataDir,
         signal: shutdown.signal,
         writeParquet: async (relativePath, candles) => {
-          const target = path.join(config.dataDir, relativePath);
+          const target = await resolveInsideDataDir(config.dataDir, relativePath);
           const written = await writeCandlesParquet(target, candles);
           return { bytes: written.bytes, contentHash: await contentHashOfFile(target) };
         },
-        existingFileHash: (relativePath) => contentHashOfFile(path.join(config.dataDir, relativePath)).catch((err: unknown) => {
+        existingFileHash: async (relativePath) => contentHashOfFile(await resolveInsideDataDir(config.dataDir, relativePath)).catch((err: unknown) => {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
           throw err;
         }),

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import type { Queue } from 'bullmq';
 import {
-  barSpan, candleFilePath, closeRunIfDone, chainSyncJob, contentHashOfFile, marketRangeMs, readBarPages, writeCandlesParquet,
+  barSpan, candleFilePath, closeRunIfDone, chainSyncJob, contentHashOfFile, marketRangeMs, readBarPages, resolveInsideDataDir, writeCandlesParquet,
   type FinishPreloadPayload, type Pool, type PreloadOutcome, type Timeframe,
 } from '@ferry/shared';
 
@@ -35,7 +34,7 @@ export async function finishPreload(payload: FinishPreloadPayload, deps: FinishP
       continue;
     }
     const relativePath = candleFilePath({ symbol: t.ticker, timeframe, startMs: span.first, endMs: span.last });
-    const absolute = path.join(deps.dataDir, ...relativePath.split('/'));
+    const absolute = await resolveInsideDataDir(deps.dataDir, relativePath);
     const written = await writeCandlesParquet(absolute, flatten(readBarPages(deps.db, series, range)));
     const syncJob = await chainSyncJob(deps.syncQueue, {
       relativePath,

@@ -7,6 +7,7 @@ export * from './file-sync-store.js';
 export * from './local-folder-target.js';
 export * from './map-concurrently.js';
 export * from './parse-candle-file-path.js';
+export * from './path-inside-data-dir.js';
 export * from './read-candle-file.js';
 export * from './remote-layout.js';
 export * from './render-missing-file.js';

@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type pg from 'pg';
 import { assertValidCandles, type CandleSeries } from '../candle.js';
 import { insertCandles } from '../candles/candle-store.js';
@@ -7,6 +6,7 @@ import { errorMessage } from '../errors.js';
 import { contentHashOfFile } from './content-hash.js';
 import { mapConcurrently } from './map-concurrently.js';
 import { parseCandleFilePath } from './parse-candle-file-path.js';
+import { resolveInsideDataDir } from './path-inside-data-dir.js';
 import { readCandleFile } from './read-candle-file.js';
 import { CANDLES_FOLDER_KEY, relativePathOfSharedKey } from './remote-layout.js';
 import type { RemoteFile, SyncTarget } from './sync-target.js';
@@ -89,7 +89,7 @@ async function restoreFile(
   if (relativePath === undefined) return { skipped: 'not under data/' };
   const parsed = parseCandleFilePath(relativePath);
   if (!parsed.ok) return { skipped: parsed.reason };
-  const localPath = path.join(options.dataDir, ...relativePath.split('/'));
+  const localPath = await resolveInsideDataDir(options.dataDir, relativePath);
   const downloaded = !(await hasSameFile(localPath, file));
   if (downloaded) await options.target.download(file.key, localPath);
   const series: CandleSeries = { exchange: options.exchange, symbol: parsed.file.symbol, timeframe: parsed.file.timeframe };
