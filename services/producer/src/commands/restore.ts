@@ -5,7 +5,10 @@ import {
 } from '@ferry/shared';
 import type { CliIo } from '../program.js';
 
-/** A restore that left some files out; the CLI reports it and exits 1. */
+/**
+ * A restore that left some files out that a later run may bring back; the CLI reports it and exits 1. Files no run can
+ * restore (unsafe or foreign names) are skipped, not failed, so they do not make every restore exit 1.
+ */
 export class RestoreIncompleteError extends PermanentError {}
 
 /**
