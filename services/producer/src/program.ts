@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     .option('--symbols <list>', 'coins instead of the top N, e.g. BTC,ETH')
     .addOption(new Option('--mode <mode>', 'backward = history, forward = since the last candle, gap_fill = holes').default('backward'))
     .option('--start <iso>', 'first day (instead of --days)')
-    .option('--end <iso>', 'end (exclusive; default: the last closed candle)')
+    .option('--end <iso>', 'end (exclusive, no later than now; default: the last closed candle)')
     .option('--wait', 'show progress until the run ends, then a summary; exit 0 only if every coin is complete')
     .option('--json', 'print a machine-readable summary')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         mode: opts.mode as RawCollectOptions['mode'],
         start: opts.start as string | undefined,
         end: opts.end as string | undefined,
-      }, (await loadCcxt()).exchanges);
+      }, (await loadCcxt()).exchanges, Date.now());
       const ctx = await openCliContext(config);
       try {
         const queued = await queueCollection(request, ctx);
