@@ -22,7 +22,7 @@ const redis = ctx.lifecycle.add('redis (queues, sessions)', createRedis(config.r
 const probeRedis = ctx.lifecycle.add('redis (health checks)', createRedis(config.redis.url, 'queue', { commandTimeout: HEALTH_TIMEOUT_MS, maxRetriesPerRequest: 1 }), (r) => r.quit());
 const queues = ALL_QUEUES.map((name) => ctx.lifecycle.add(`queue ${name}`, createQueue(name, redis, config.redis.prefix), (q) => q.close()));
 try {
-  await upsertCollectionSchedules(queues.find((q) => q.name === QueueName.Schedules)!, config);
+  for (const notice of await upsertCollectionSchedules(queues.find((q) => q.name === QueueName.Schedules)!, config)) logger.warn(notice);
 } catch (err) {
   if (!(err instanceof ScheduleError)) throw err;
   logger.fatal(err.message);

@@ -32,15 +32,23 @@ function describe(name: string, raw: string, spec: VariableSpec): string {
   return `${name}=${JSON.stringify(spec.url ? redactUrlCredentials(raw) : raw)}`;
 }
 
+/** The environment over the optional `.env` file: what the variables are parsed from. */
+export function mergeEnvironment(env: NodeJS.ProcessEnv, options: LoadOptions = {}): Record<string, string | undefined> {
+  return { ...(options.envFile ? readEnvFile(options.envFile) : {}), ...env };
+}
+
+/** Whether a variable was set, rather than left to its default (unset or empty means the default). */
+export function isSet(merged: Record<string, string | undefined>, name: VariableName): boolean {
+  const given = merged[name];
+  return given !== undefined && given !== '';
+}
+
 /**
  * Parses every variable once, collecting every problem, so a misconfigured service stops at start with one message
  * naming each bad variable and what was expected.
  */
 export function parseVariables(env: NodeJS.ProcessEnv, options: LoadOptions = {}): ParsedVariables {
-  const merged: Record<string, string | undefined> = {
-    ...(options.envFile ? readEnvFile(options.envFile) : {}),
-    ...env,
-  };
+  const merged = mergeEnvironment(env, options);
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(VARIABLES)) {
