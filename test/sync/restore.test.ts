@@ -151,6 +151,7 @@ describe('restoring a backup that holds unsafe names', () => {
         ],
       });
       expect(stdout).toContain('restored 1 of 3 candle file(s)');
+      expect(stdout).toContain(`skipped ${JSON.stringify('data/candles/bad\nname.parquet')}: ${UNSAFE}`);
     }
     const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM candles');
     expect(rows[0]!.n).toBe(10);
