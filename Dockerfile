@@ -4,7 +4,8 @@
 #   services/dashboard/dist/main.js         services/producer/dist/cli.js (the `ferry` CLI)
 # e.g. docker run --rm ferry services/producer/dist/cli.js status
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 22 is the active LTS line (Node 20 reached its end of life on 2026-04-30); CI runs the test suite on 22 too.
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build

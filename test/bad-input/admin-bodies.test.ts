@@ -69,6 +69,9 @@ describe('admin API: malformed trigger bodies are refused with the field and the
     ['a number for start_date', { mode: 'backward', start_date: 20240101 }, [['start_date', 'expected']]],
     ['a start_date that is no date', { mode: 'backward', start_date: '2024-13-45' }, [['start_date', 'expected an ISO date']]],
     ['an end_date that is no date', { mode: 'backward', end_date: 'tomorrow' }, [['end_date', 'expected an ISO date']]],
+    ['an end_date in the future', { mode: 'backward', end_date: '2999-01-01' }, [['end_date', 'expected a date no later than now, 2']]],
+    // One timeframe per trigger: a list, repeated or not, is not a timeframe.
+    ['a repeated timeframe', { mode: 'forward', timeframe: '1h,1h' }, [['timeframe', 'expected one of 1m']]],
     ['a huge start_date', { mode: 'backward', start_date: '2'.repeat(50_000) }, [['start_date', 'expected an ISO date']]],
     ['an empty list of symbols', { mode: 'forward', symbols: [] }, [['symbols', 'expected at least one coin']]],
     ['a number among the symbols', { mode: 'forward', symbols: ['BTC', 42] }, [['symbols.1', 'expected']]],

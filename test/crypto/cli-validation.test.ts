@@ -36,6 +36,9 @@ describe('ferry collect: bad input gets a clear message, a non-zero exit, and no
     [['--start', '2024-13-45'], '--start "2024-13-45": expected an ISO date'],
     [['--start', 'yesterday'], '--start "yesterday": expected an ISO date'],
     [['--start', '2024-02-01', '--end', '2024-01-01'], '--end "2024-01-01": expected a date after --start'],
+    [['--end', '2999-01-01'], '--end "2999-01-01": expected a date no later than now, 2'],
+    [['--timeframe', '1h,1h'], '--timeframe "1h,1h": 1h given more than once: expected each timeframe once'],
+    [['--timeframe', '1d, 4h,1d,4h'], '--timeframe "1d, 4h,1d,4h": 1d, 4h given more than once'],
     [['--symbols', 'BTC,$$$'], '--symbols "BTC,$$$": expected coins such as BTC,ETH'],
   ])('collect %j', async (args, message) => {
     const result = await ferry(['collect', ...args], env);
@@ -68,6 +71,23 @@ describe('ferry collect: bad input gets a clear message, a non-zero exit, and no
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('cannot reach Redis at redis://127.0.0.1:9');
     expect(result.stderr).toContain('REDIS_URL');
+  });
+
+  it('a bad REDIS_URL is shown with its password replaced', async () => {
+    const result = await ferry(['status'], { ...env, REDIS_URL: 'redis://:SuperRedisPw@127.0.0.1:99999' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('REDIS_URL="redis://:***@127.0.0.1:99999" is invalid: expected a redis:// or rediss:// URL');
+    expect(result.stderr + result.stdout).not.toContain('SuperRedisPw');
+  });
+
+  it('unreachable Redis or PostgreSQL: the message never carries the password', async () => {
+    const redis = await ferry(['status'], { ...env, REDIS_URL: 'redis://:SuperRedisPw@127.0.0.1:9/?password=QueryPw' });
+    expect(redis.code).toBe(1);
+    expect(redis.stderr).toContain('cannot reach Redis at redis://:***@127.0.0.1:9/?password=***');
+    const db = await ferry(['status'], { ...env, DATABASE_URL: 'postgres://postgres:SuperDbPw@127.0.0.1:9/x' });
+    expect(db.code).toBe(1);
+    expect(db.stderr).toContain('cannot reach PostgreSQL (DATABASE_URL)');
+    expect(redis.stderr + redis.stdout + db.stderr + db.stdout).not.toMatch(/SuperRedisPw|QueryPw|SuperDbPw/);
   });
 
   it('unreachable PostgreSQL: names DATABASE_URL, exits non-zero', async () => {

@@ -1,6 +1,6 @@
 import { Job, type Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, createLogger, loadConfig } from '@ferry/shared/core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, createLogger, loadConfig, type FerryConfig } from '@ferry/shared/core';
 import { JobName, JobProducer, QueueName, type RunningWorkers } from '@ferry/shared/jobs';
 import { collectionStatus } from '../../services/dashboard/src/admin/collection-handlers.js';
 import { COLLECTION_SCHEDULERS, upsertCollectionSchedules } from '../../services/dashboard/src/scheduler/collection-schedules.js';
@@ -12,11 +12,12 @@ const NOW = Date.UTC(2026, 9, 20, 5, 30);
 
 describe('collection schedules: configuration', () => {
   it('defaults to every 6 hours and a weekly gap fill', () => {
-    expect(loadConfig({}).schedules).toEqual({ collection: '0 */6 * * *', gapFill: '0 3 * * 0' });
+    expect(loadConfig({}).schedules).toEqual({ collection: '0 */6 * * *', gapFill: '0 3 * * 0', explicit: { collection: false, gapFill: false } });
   });
 
   it('turns off a schedule with off', () => {
-    expect(loadConfig({ COLLECTION_SCHEDULE: 'off', GAP_FILL_SCHEDULE: 'off' }).schedules).toEqual({ collection: null, gapFill: null });
+    expect(loadConfig({ COLLECTION_SCHEDULE: 'off', GAP_FILL_SCHEDULE: 'off' }).schedules)
+      .toEqual({ collection: null, gapFill: null, explicit: { collection: true, gapFill: true } });
   });
 
   it.each([['COLLECTION_SCHEDULE', '61 * * * *'], ['GAP_FILL_SCHEDULE', 'weekly'], ['COLLECTION_SCHEDULE', '* *']])(
@@ -33,6 +34,10 @@ describe('collection schedules: BullMQ job schedulers and the schedule worker', 
   let producer: JobProducer;
   const logger = createLogger({ name: 'test', level: 'silent' });
 
+  /** A dashboard's configuration with these schedules, set explicitly unless `explicit` is false. */
+  const configWith = (collection: string | null, gapFill: string | null, explicit = true): FerryConfig =>
+    ({ ...h.config, schedules: { collection, gapFill, explicit: { collection: explicit, gapFill: explicit } } });
+
   beforeAll(async () => {
     h = await startCryptoHarness({ emulator: { nowMs: NOW }, startWorker: false });
     producer = new JobProducer({ connection: h.redis, prefix: h.prefix, attempts: 3 });
@@ -45,7 +50,7 @@ describe('collection schedules: BullMQ job schedulers and the schedule worker', 
   });
 
   it('leaves one schedule per collection however many replicas register them, and status shows the next run', async () => {
-    const config = { ...h.config, schedules: { collection: '0 */6 * * *', gapFill: '0 3 * * 0' } };
+    const config = configWith('0 */6 * * *', '0 3 * * 0');
     await Promise.all([upsertCollectionSchedules(producer, config), upsertCollectionSchedules(producer, config)]);
     const found = await schedules.getJobSchedulers();
     expect(found.map((s) => [s.key, s.pattern, s.name]).sort()).toEqual([
@@ -71,10 +76,51 @@ describe('collection schedules: BullMQ job schedulers and the schedule worker', 
   });
 
   it('removes a schedule that is turned off', async () => {
-    await upsertCollectionSchedules(producer, { ...h.config, schedules: { collection: '0 */6 * * *', gapFill: null } });
+    await upsertCollectionSchedules(producer, configWith('0 */6 * * *', null));
     expect((await schedules.getJobSchedulers()).map((s) => s.key)).toEqual([COLLECTION_SCHEDULERS[0].id]);
-    await upsertCollectionSchedules(producer, { ...h.config, schedules: { collection: null, gapFill: null } });
+    await upsertCollectionSchedules(producer, configWith(null, null));
     expect(await schedules.getJobSchedulersCount()).toBe(0);
+  });
+
+  describe('several dashboards share one set of schedules', () => {
+    const patterns = async () => Object.fromEntries((await schedules.getJobSchedulers()).map((s) => [s.key, s.pattern]));
+    beforeEach(async () => {
+      for (const { id } of COLLECTION_SCHEDULERS) await schedules.removeJobScheduler(id);
+      await (await schedules.client).del(schedules.toKey('ferry-explicit-schedules'));
+    });
+
+    it('one without the setting keeps what another set explicitly, and warns naming both', async () => {
+      expect(await upsertCollectionSchedules(producer, configWith('0 * * * *', '0 3 * * 0'))).toEqual([]);
+      const notices = await upsertCollectionSchedules(producer, configWith('0 */6 * * *', '0 3 * * 0', false));
+      expect(await patterns()).toEqual({ 'collection-forward': '0 * * * *', 'collection-gap-fill': '0 3 * * 0' });
+      expect(notices).toEqual([
+        'COLLECTION_SCHEDULE is not set here (default "0 */6 * * *"): keeping the shared schedule "0 * * * *"; set COLLECTION_SCHEDULE to change it',
+      ]);
+    });
+
+    it('one without the setting leaves a schedule that was turned off explicitly off', async () => {
+      await upsertCollectionSchedules(producer, configWith(null, '0 3 * * 0'));
+      const notices = await upsertCollectionSchedules(producer, configWith('0 */6 * * *', '0 3 * * 0', false));
+      expect(await patterns()).toEqual({ 'collection-gap-fill': '0 3 * * 0' });
+      expect(notices[0]).toBe('COLLECTION_SCHEDULE is not set here (default "0 */6 * * *"): keeping the shared schedule off; set COLLECTION_SCHEDULE to change it');
+    });
+
+    it('one without the setting creates the default when nothing is shared yet', async () => {
+      expect(await upsertCollectionSchedules(producer, configWith('0 */6 * * *', '0 3 * * 0', false))).toEqual([]);
+      expect(await patterns()).toEqual({ 'collection-forward': '0 */6 * * *', 'collection-gap-fill': '0 3 * * 0' });
+    });
+
+    it('an explicit setting, off included, replaces a different shared schedule and warns naming both', async () => {
+      await upsertCollectionSchedules(producer, configWith('0 */6 * * *', '0 3 * * 0'));
+      expect(await upsertCollectionSchedules(producer, configWith(null, '0 3 * * 0'))).toEqual([
+        'COLLECTION_SCHEDULE=off replaces the shared schedule "0 */6 * * *" (set by another dashboard or an earlier start)',
+      ]);
+      expect(await patterns()).toEqual({ 'collection-gap-fill': '0 3 * * 0' });
+      expect(await upsertCollectionSchedules(producer, configWith('0 * * * *', '0 3 * * 0'))).toEqual([
+        'COLLECTION_SCHEDULE="0 * * * *" replaces the shared schedule off (set by another dashboard or an earlier start)',
+      ]);
+      expect(await patterns()).toEqual({ 'collection-forward': '0 * * * *', 'collection-gap-fill': '0 3 * * 0' });
+    });
   });
 
   it('a scheduled job queues a collection, and one firing while that run is in progress is skipped', async () => {

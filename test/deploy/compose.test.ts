@@ -244,14 +244,22 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('builds in a build stage and runs from a slim Node 20 runtime stage', () => {
+  it('builds in a build stage and runs from a slim Node 22 LTS runtime stage', () => {
     expect(stages.map((s) => ({ name: s.name, image: s.image }))).toEqual([
-      { name: 'build', image: 'node:20-bookworm-slim' },
-      { name: 'runtime', image: 'node:20-bookworm-slim' },
+      { name: 'build', image: 'node:22-bookworm-slim' },
+      { name: 'runtime', image: 'node:22-bookworm-slim' },
     ]);
     const build = stages[0]!;
     expect(runs(build).some((r) => r.startsWith('npm ci'))).toBe(true);
     expect(runs(build)).toContain('npx tsc -b');
+  });
+
+  it("runs the Node line CI also tests on and package.json admits", () => {
+    const major = /^node:(\d+)-/.exec(stages[1]!.image)?.[1];
+    const ci = fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
+    expect(/^NODE22_VERSION=(\d+)\./m.exec(ci)?.[1]).toBe(major);
+    const engines = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines).toContain(`>=${major}.`);
   });
 
   it('installs production dependencies only, without running the root prepare (tsc -b)', () => {

@@ -111,3 +111,52 @@ describe('restoring the candle cache', () => {
     expect(JSON.parse(stdout)).toMatchObject({ target: 'dropbox /ferry', exchange: 'binance', files: 5, downloaded: 3, rows: 180, inserted: 180 });
   });
 });
+
+/** A backup may hold names no disk should get (written by another tool, or by hand on the target). */
+describe('restoring a backup that holds unsafe names', () => {
+  let emulator: DropboxEmulator;
+  let work: string;
+  let dataDir: string;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    emulator = await startDropboxEmulator();
+    const { appKey, appSecret, refreshToken } = emulator.credentials;
+    const target = new DropboxTarget({ root: '/ferry', apiBaseUrl: emulator.url, contentBaseUrl: emulator.url, auth: { kind: 'refresh', appKey, appSecret, refreshToken } });
+    work = await mkdtemp(path.join(os.tmpdir(), 'ferry-old-machine-'));
+    const [file] = await writeCandleFiles(work, 1, 10);
+    await target.upload({ localPath: file!.localPath, key: `data/${file!.payload.relativePath}` });
+    // Dropbox refuses a `..` part itself, but takes any name with a backslash or a control character.
+    await emulator.putFile('/ferry/data/candles/bad\nname.parquet', Buffer.from('a control character'));
+    await emulator.putFile('/ferry/data/candles/BTC-USDT/..\\..\\escape.parquet', Buffer.from('outside'));
+    db = await createTestDatabase();
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-new-machine-'));
+  });
+  afterAll(async () => {
+    await emulator.close();
+    await db.drop();
+    for (const dir of [work, dataDir]) await rm(dir, { recursive: true, force: true });
+  });
+
+  const UNSAFE = 'unsafe name (".", ".." or empty parts, backslashes or control characters): not restored';
+
+  it('skips them with a warning naming each, restores the rest, and exits 0, run after run', async () => {
+    const env = { ...dropboxEnv(emulator), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, DATA_DIR: dataDir, EXCHANGE: 'binance' };
+    for (const run of [1, 2]) {
+      const { code, stdout, stderr } = await ferryInProcess(['restore'], env);
+      const warnings = stderr.split('\n').filter((l) => l.startsWith('warning: '));
+      expect({ run, code, warnings }).toEqual({
+        run,
+        code: 0,
+        warnings: [
+          `warning: skipped ${JSON.stringify('data/candles/BTC-USDT/..\\..\\escape.parquet')}: ${UNSAFE}`,
+          `warning: skipped ${JSON.stringify('data/candles/bad\nname.parquet')}: ${UNSAFE}`,
+        ],
+      });
+      expect(stdout).toContain('restored 1 of 3 candle file(s)');
+      expect(stdout).toContain(`skipped ${JSON.stringify('data/candles/bad\nname.parquet')}: ${UNSAFE}`);
+    }
+    const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM candles');
+    expect(rows[0]!.n).toBe(10);
+  });
+});

@@ -26,7 +26,7 @@ const probeRedis = ctx.lifecycle.add('redis (health checks)', createRedis(config
 const producer = ctx.lifecycle.add('queues', new JobProducer({ connection: redis, prefix: config.redis.prefix, attempts: config.jobs.attempts }), (p) => p.close());
 const queues = ALL_QUEUES.map((name) => producer.queue(name));
 try {
-  await upsertCollectionSchedules(producer, config);
+  for (const notice of await upsertCollectionSchedules(producer, config)) logger.warn(notice);
 } catch (err) {
   if (!(err instanceof ScheduleError)) throw err;
   logger.fatal(err.message);

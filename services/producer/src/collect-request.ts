@@ -27,8 +27,11 @@ const OPTION_NAMES: Record<string, string> = {
   timeframe: '--timeframe', symbols: '--symbols', mode: '--mode', start: '--start', end: '--end',
 };
 
-/** Validates CLI options; every problem names the option, the value and what was expected. */
-export function parseCollectRequest(options: RawCollectOptions, knownExchanges: readonly string[]): CollectRequest {
+/**
+ * Validates CLI options; every problem names the option, the value and what was expected. `nowMs` (the clock, passed
+ * in so this stays pure) bounds --end: candles of the future cannot be fetched.
+ */
+export function parseCollectRequest(options: RawCollectOptions, knownExchanges: readonly string[], nowMs: number): CollectRequest {
   const parsed = raw.safeParse(options);
   const problems: string[] = [];
   if (!parsed.success) {
@@ -44,10 +47,14 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
   if (!knownExchanges.includes(exchange)) {
     problems.push(`--exchange ${JSON.stringify(o.exchange)}: expected a ccxt exchange id such as binance, kraken, okx`);
   }
-  const timeframes = [...new Set(o.timeframe.split(',').map((t) => t.trim()).filter(Boolean))];
+  const timeframes = o.timeframe.split(',').map((t) => t.trim()).filter(Boolean);
   const badTimeframes = timeframes.filter((t) => !isTimeframe(t));
   if (timeframes.length === 0 || badTimeframes.length > 0) {
     problems.push(`--timeframe ${JSON.stringify(o.timeframe)}: expected one or more of ${TIMEFRAME_NAMES.join(', ')} (comma-separated)`);
+  }
+  const repeated = [...new Set(timeframes.filter((t, i) => timeframes.indexOf(t) !== i))];
+  if (repeated.length > 0) {
+    problems.push(`--timeframe ${JSON.stringify(o.timeframe)}: ${repeated.join(', ')} given more than once: expected each timeframe once`);
   }
   let symbols: string[] | undefined;
   if (o.symbols !== undefined) {
@@ -62,6 +69,9 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
   const endMs = o.end === undefined ? undefined : parseIsoDate(o.end);
   if (startMs !== undefined && endMs !== undefined && endMs <= startMs) {
     problems.push(`--end ${JSON.stringify(o.end)}: expected a date after --start ${JSON.stringify(o.start)}`);
+  }
+  if (endMs !== undefined && endMs > nowMs) {
+    problems.push(`--end ${JSON.stringify(o.end)}: expected a date no later than now, ${new Date(nowMs).toISOString()}`);
   }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return {

@@ -6,6 +6,8 @@ import { unchangedSinceLastSync } from '../postgres/file-sync-store.js';
 import { type Pool } from '../postgres/pool.js';
 import { assertSafeRelativePath, remoteKeyFor } from './remote-layout.js';
 import { type SyncOutcome } from './upload-if-changed.js';
+import { PermanentError } from '../core/errors.js';
+import { resolveInsideDataDir } from './path-inside-data-dir.js';
 import type { BatchItem } from './sync-batch.js';
 
 /**
@@ -48,7 +50,16 @@ export async function syncDirectories(directories: readonly string[], deps: Dire
   const result: DirectorySyncResult = { files: 0, unchanged: 0, uploaded: 0, skippedIdentical: 0, sentBytes: 0, failed: [] };
   const entries: LocalEntry[] = [];
   for (const directory of directories) {
-    for (const found of await listFiles(deps.dataDir, directory)) {
+    let listed: Awaited<ReturnType<typeof listFiles>>;
+    try {
+      listed = await listFiles(deps.dataDir, directory);
+    } catch (err) {
+      // A directory linked out of DATA_DIR: reported as failed, the other directories still sync.
+      if (!(err instanceof PermanentError)) throw err;
+      result.failed.push({ relativePath: directory, reason: errorMessage(err) });
+      continue;
+    }
+    for (const found of listed) {
       try {
         assertSafeRelativePath(found.relativePath);
         entries.push({ ...found, key: remoteKeyFor(found.relativePath, deps.syncedAt) });
@@ -85,7 +96,8 @@ export async function syncDirectories(directories: readonly string[], deps: Dire
 
 /** Regular files under `<dataDir>/<directory>`, without temp files being written; none when the directory is absent. */
 async function listFiles(dataDir: string, directory: string): Promise<Array<{ relativePath: string; localPath: string; size: number; mtimeMs: number }>> {
-  const root = path.join(dataDir, directory);
+  // Entries that are links are skipped below; the directory itself must not be one leading out of DATA_DIR.
+  const root = await resolveInsideDataDir(dataDir, directory);
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
     throw err;
@@ -98,7 +110,7 @@ async function listFiles(dataDir: string, directory: string): Promise<Array<{ re
     const info = await stat(localPath).catch(() => undefined);
     if (!info) continue;
     files.push({
-      relativePath: path.relative(dataDir, localPath).split(path.sep).join('/'),
+      relativePath: [directory, ...path.relative(root, localPath).split(path.sep)].join('/'),
       localPath,
       size: info.size,
       mtimeMs: Math.trunc(info.mtimeMs),

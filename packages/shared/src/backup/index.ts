@@ -3,6 +3,7 @@ export * from './directory-rules.js';
 export * from './directory-sync.js';
 export * from './handlers.js';
 export * from './local-folder-target.js';
+export * from './path-inside-data-dir.js';
 export * from './remote-layout.js';
 export * from './restore-candles.js';
 export * from './sync-batch.js';

@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type pg from 'pg';
 import { assertValidCandles, type CandleSeries } from '../core/candle.js';
 import { insertCandles } from '../postgres/candle-store.js';
@@ -8,6 +7,7 @@ import { contentHashOfFile } from '../core/content-hash.js';
 import { mapConcurrently } from '../core/map-concurrently.js';
 import { parseCandleFilePath } from '../series-files/parse-file-name.js';
 import { readCandleFile } from '../parquet/read-candle-file.js';
+import { resolveInsideDataDir } from './path-inside-data-dir.js';
 import { CANDLES_FOLDER_KEY, relativePathOfSharedKey } from './remote-layout.js';
 import type { RemoteFile, SyncTarget } from './sync-target.js';
 
@@ -38,7 +38,10 @@ export interface RestoreCandlesResult {
   rows: number;
   /** Of those, rows PostgreSQL did not hold yet. */
   inserted: number;
-  /** Files that are not candle files of an exchange pair, with why. */
+  /**
+   * Files that are not candle files of an exchange pair, and files whose names are unsafe on disk (`..` parts,
+   * backslashes, control characters: logged as a warning), with why. Neither makes the restore incomplete.
+   */
   skipped: Array<{ key: string; reason: string }>;
   failed: Array<{ key: string; reason: string }>;
 }
@@ -63,7 +66,8 @@ export async function restoreCandles(options: RestoreCandlesOptions): Promise<Re
       const restored = await restoreFile(file, options);
       if ('skipped' in restored) {
         result.skipped.push({ key: file.key, reason: restored.skipped });
-        log(`skipped ${file.key}: ${restored.skipped}`);
+        // An unsafe name is quoted: it may hold control characters.
+        log(restored.unsafe ? `warning: skipped ${JSON.stringify(file.key)}: ${restored.skipped}` : `skipped ${file.key}: ${restored.skipped}`);
         return;
       }
       result.rows += restored.rows;
@@ -81,15 +85,24 @@ export async function restoreCandles(options: RestoreCandlesOptions): Promise<Re
   return result;
 }
 
+const UNSAFE_NAME = 'unsafe name (".", ".." or empty parts, backslashes or control characters): not restored';
+
 async function restoreFile(
   file: RemoteFile,
   options: RestoreCandlesOptions,
-): Promise<{ rows: number; inserted: number; downloaded: boolean } | { skipped: string }> {
-  const relativePath = relativePathOfSharedKey(file.key);
+): Promise<{ rows: number; inserted: number; downloaded: boolean } | { skipped: string; unsafe?: true }> {
+  let relativePath: string | undefined;
+  try {
+    relativePath = relativePathOfSharedKey(file.key);
+  } catch {
+    // Such a name would leave DATA_DIR or mean something else on disk. It is never restorable, so it is reported and
+    // skipped, not failed: a failure would make every later restore exit 1 over a file no retry can bring back.
+    return { skipped: UNSAFE_NAME, unsafe: true };
+  }
   if (relativePath === undefined) return { skipped: 'not under data/' };
   const parsed = parseCandleFilePath(relativePath);
   if (!parsed.ok) return { skipped: parsed.reason };
-  const localPath = path.join(options.dataDir, ...relativePath.split('/'));
+  const localPath = await resolveInsideDataDir(options.dataDir, relativePath);
   const downloaded = !(await hasSameFile(localPath, file));
   if (downloaded) await options.target.download(file.key, localPath);
   const series: CandleSeries = { exchange: options.exchange, symbol: parsed.file.symbol, timeframe: parsed.file.timeframe };

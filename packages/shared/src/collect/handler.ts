@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { resolveInsideDataDir } from '../backup/path-inside-data-dir.js';
 import { contentHashOfFile } from '../core/content-hash.js';
 import { openExchange } from '../exchange/open-exchange.js';
 import { JobName, QueueName } from '../jobs/names.js';
@@ -57,11 +57,11 @@ export function collectFeature(deps: FeatureDeps): WorkerFeature {
             dataDir: config.dataDir,
             signal: ctx.signal,
             writeParquet: async (relativePath, candles) => {
-              const target = path.join(config.dataDir, relativePath);
+              const target = await resolveInsideDataDir(config.dataDir, relativePath);
               const written = await writeCandlesParquet(target, candles);
               return { bytes: written.bytes, contentHash: await contentHashOfFile(target) };
             },
-            existingFileHash: (relativePath) => contentHashOfFile(path.join(config.dataDir, relativePath)).catch((err: unknown) => {
+            existingFileHash: async (relativePath) => contentHashOfFile(await resolveInsideDataDir(config.dataDir, relativePath)).catch((err: unknown) => {
               if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
               throw err;
             }),

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { contentHashOfFile } from '../core/content-hash.js';
 import { type Timeframe } from '../core/timeframes.js';
 import { type FinishPreloadPayload, type SyncFilePayload } from '../jobs/payloads.js';
@@ -9,6 +8,7 @@ import { closeRunIfDone } from '../runs/run-store.js';
 import { candleFilePath } from '../series-files/file-name.js';
 import { marketRangeMs } from './plan.js';
 import { type PreloadOutcome } from './queue-preload.js';
+import { resolveInsideDataDir } from '../backup/path-inside-data-dir.js';
 
 /**
  * The end of a preload: once every file job is in (ingested or failed for good), one Parquet file per ticker from
@@ -40,7 +40,7 @@ export async function finishPreload(payload: FinishPreloadPayload, deps: FinishP
       continue;
     }
     const relativePath = candleFilePath({ symbol: t.ticker, timeframe, startMs: span.first, endMs: span.last });
-    const absolute = path.join(deps.dataDir, ...relativePath.split('/'));
+    const absolute = await resolveInsideDataDir(deps.dataDir, relativePath);
     const written = await writeCandlesParquet(absolute, flatten(readBarPages(deps.db, series, range)));
     const syncJob = await deps.chainSync({
       relativePath,

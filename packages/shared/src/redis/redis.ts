@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { errorMessage } from '../core/errors.js';
+import { redactUrlCredentials } from '../core/config/redact-url.js';
 
 /**
  * Redis connections by role; BullMQ wants different settings for each:
@@ -26,7 +27,7 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
 
 export class RedisUnavailableError extends Error {
   constructor(url: string, cause: unknown) {
-    super(`cannot reach Redis at ${redactRedisUrl(url)} (REDIS_URL): ${errorMessage(cause)}`, { cause });
+    super(`cannot reach Redis at ${redactUrlCredentials(url)} (REDIS_URL): ${errorMessage(cause)}`, { cause });
     this.name = 'RedisUnavailableError';
   }
 }
@@ -37,15 +38,5 @@ export async function assertRedisReachable(redis: Redis, url: string): Promise<v
     await redis.ping();
   } catch (err) {
     throw new RedisUnavailableError(url, err);
-  }
-}
-
-function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
   }
 }

@@ -3,6 +3,7 @@ import https from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Secret } from '../core/config/secret.js';
+import { redactUrlCredentials } from '../core/config/redact-url.js';
 
 /**
  * The one place that builds an `S3Client` for the flat files. Massive (formerly Polygon.io) serves them from the
@@ -50,7 +51,7 @@ function endpointUrl(endpoint: string): string {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new Error(`S3 client option endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
+    throw new Error(`S3 client option endpoint must be an http(s) URL, got ${JSON.stringify(redactUrlCredentials(endpoint))}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`S3 client option endpoint must be an http(s) URL, got protocol ${url.protocol}`);

@@ -1,5 +1,4 @@
 import { access } from 'node:fs/promises';
-import path from 'node:path';
 import type pg from 'pg';
 import type { Candle } from '../core/candle.js';
 import { readCandles } from '../postgres/candle-store.js';
@@ -9,7 +8,7 @@ import type { FileSource, SyncFilePayload } from '../jobs/payloads.js';
 import { candleFilePath } from './file-name.js';
 import { writeCandlesParquet } from '../parquet/write-candles.js';
 import type { Timeframe } from '../core/timeframes.js';
-import { assertSafeRelativePath } from '../backup/remote-layout.js';
+import { resolveInsideDataDir } from '../backup/path-inside-data-dir.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -21,14 +20,14 @@ export interface LocalSyncFile {
 
 /**
  * A sync job may run on a host that does not share the download worker's disk. Then the file is rendered again from
- * PostgreSQL with the job's `source`: the same rows through the one Parquet writer give the same bytes.
+ * PostgreSQL with the job's `source`: the same rows through the one Parquet writer give the same bytes. Either way the
+ * file must resolve inside DATA_DIR (resolveInsideDataDir): a job may not upload or overwrite what a link points to.
  */
 export async function localFileForSync(
   payload: Pick<SyncFilePayload, 'relativePath' | 'source'>,
   deps: { db: Queryable; dataDir: string },
 ): Promise<LocalSyncFile> {
-  assertSafeRelativePath(payload.relativePath);
-  const localPath = path.join(deps.dataDir, ...payload.relativePath.split('/'));
+  const localPath = await resolveInsideDataDir(deps.dataDir, payload.relativePath);
   if (await exists(localPath)) return { localPath, rendered: false };
   await renderFromSource(payload.source, payload.relativePath, localPath, deps.db);
   return { localPath, rendered: true };

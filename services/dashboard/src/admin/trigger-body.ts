@@ -24,9 +24,10 @@ export type TriggerParse = { ok: true; request: CollectRequest } | { ok: false; 
 
 /**
  * Validates a trigger body; every problem names the field and the reason. What it does not say is what `ferry collect`
- * without options asks for (COLLECT_DEFAULTS). Pure.
+ * without options asks for (COLLECT_DEFAULTS). Pure but for the clock, `nowMs`, which bounds end_date: candles of the
+ * future cannot be fetched.
  */
-export function parseTriggerBody(body: unknown, config: FerryConfig): TriggerParse {
+export function parseTriggerBody(body: unknown, config: FerryConfig, nowMs: number = Date.now()): TriggerParse {
   const parsed = triggerBody.safeParse(body ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((issue): FieldProblem[] =>
@@ -40,6 +41,9 @@ export function parseTriggerBody(body: unknown, config: FerryConfig): TriggerPar
   const endMs = b.end_date === undefined ? undefined : parseIsoDate(b.end_date);
   if (startMs !== undefined && endMs !== undefined && endMs <= startMs) {
     return { ok: false, problems: [{ field: 'end_date', message: `expected a date after start_date ${b.start_date}` }] };
+  }
+  if (endMs !== undefined && endMs > nowMs) {
+    return { ok: false, problems: [{ field: 'end_date', message: `expected a date no later than now, ${new Date(nowMs).toISOString()}` }] };
   }
   return {
     ok: true,

@@ -27,13 +27,13 @@ export const collectCommand: CliCommand = (program, io) => {
     .option('--symbols <list>', 'coins instead of the top N, e.g. BTC,ETH')
     .addOption(new Option('--mode <mode>', 'backward = history, forward = since the last candle, gap_fill = holes').default('backward'))
     .option('--start <iso>', 'first day (instead of --days)')
-    .option('--end <iso>', 'end (exclusive; default: the last closed candle)')
+    .option('--end <iso>', 'end (exclusive, no later than now; default: the last closed candle)')
     .option('--wait', 'show progress until the run ends, then a summary; exit 0 only if every coin is complete')
     .option('--json', 'print a machine-readable summary')
     .actionWithExitCode(({ wait, json, ...options }: CollectOptions) => withCliContext(io, {
       open: ['redis', 'postgres'],
       prepare: async (config) =>
-        parseCollectRequest({ ...options, exchange: options.exchange ?? config.exchange.id }, (await loadCcxt()).exchanges),
+        parseCollectRequest({ ...options, exchange: options.exchange ?? config.exchange.id }, (await loadCcxt()).exchanges, Date.now()),
     }, async (ctx, request) => {
       const queued = await queueCollection(request, ctx);
       const what = `${queued.symbols.length} coin(s) x ${request.timeframes.length} timeframe(s)`;

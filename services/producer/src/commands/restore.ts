@@ -4,7 +4,10 @@ import type { CliCommand } from '../command.js';
 import { withCliContext } from '../context.js';
 import { EXIT } from '../io.js';
 
-/** A restore that left some files out; the CLI reports it and exits 1. */
+/**
+ * A restore that left some files out that a later run may bring back; the CLI reports it and exits 1. Files no run can
+ * restore (unsafe or foreign names) are skipped, not failed, so they do not make every restore exit 1.
+ */
 export class RestoreIncompleteError extends PermanentError {}
 
 /**
@@ -38,8 +41,14 @@ export function restoreReport(result: RestoreCandlesResult, target: string): str
     `restored ${result.files - result.skipped.length - result.failed.length} of ${result.files} candle file(s) from ${target}: ` +
       `${result.rows} candle(s), ${result.inserted} new in PostgreSQL; ${result.downloaded} downloaded, ` +
       `${result.files - result.skipped.length - result.failed.length - result.downloaded} already in DATA_DIR`,
-    ...result.skipped.map((s) => `skipped ${s.key}: ${s.reason}`),
-    ...result.failed.map((f) => `failed  ${f.key}: ${f.reason}`),
+    ...result.skipped.map((s) => `skipped ${shownKey(s.key)}: ${s.reason}`),
+    ...result.failed.map((f) => `failed  ${shownKey(f.key)}: ${f.reason}`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** A key as it is, or quoted when it holds characters (a newline, a control character) that would garble the report. */
+function shownKey(key: string): string {
+  const quoted = JSON.stringify(key);
+  return quoted.slice(1, -1) === key ? key : quoted;
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './index.js';
+import { ConfigError, loadConfig, VARIABLES } from './index.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults when nothing is set', () => {
@@ -39,6 +39,36 @@ describe('loadConfig', () => {
     } catch (err) {
       expect((err as Error).message).not.toContain('hunter2');
     }
+  });
+
+  it('never prints a password or query value of a bad URL setting, only the URL with them replaced', () => {
+    const urlVariables = Object.entries(VARIABLES).filter(([, spec]) => 'url' in spec && spec.url).map(([name]) => name);
+    expect(urlVariables).toEqual(['REDIS_URL', 'DATABASE_URL', 'EXCHANGE_URL', 'S3_ENDPOINT', 'DROPBOX_API_URL', 'DROPBOX_CONTENT_URL']);
+    // A port of 99999 makes every one of them invalid, and unparseable as a URL: the case where the value is printed.
+    const env = Object.fromEntries(urlVariables.map((name) => [name, `redis://:Pw-${name}@127.0.0.1:99999/?token=Tk-${name}`]));
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    for (const name of urlVariables) {
+      expect(message).toContain(name);
+      expect(message).not.toContain(`Pw-${name}`);
+      expect(message).not.toContain(`Tk-${name}`);
+    }
+    expect(message).toContain('REDIS_URL="redis://:***@127.0.0.1:99999/?token=***" is invalid: expected a redis:// or rediss:// URL');
+  });
+
+  it('marks every URL-valued setting as a URL, so none is printed with its credentials', () => {
+    for (const [name, spec] of Object.entries(VARIABLES)) {
+      if (/\bURL\b/.test(spec.expected)) expect({ name, url: 'url' in spec && spec.url }).toEqual({ name, url: true });
+    }
+  });
+
+  it('never prints the value of a bad secret setting', () => {
+    expect(() => loadConfig({ SESSION_SECRET: 'too-short-Secret99' })).toThrowError(/SESSION_SECRET \(value hidden\) is invalid/);
+    expect(() => loadConfig({ SESSION_SECRET: 'too-short-Secret99' })).not.toThrowError(/Secret99/);
   });
 
   it('keeps secrets out of JSON and inspection', () => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, parseVariables, type LoadOptions } from './load-config.js';
+import { ConfigError, isSet, mergeEnvironment, parseVariables, type LoadOptions } from './load-config.js';
 import { Secret, secretOrUndefined } from './secret.js';
 
 /**
@@ -54,13 +54,17 @@ export interface FerryConfig {
     /** Express's `trust proxy` (TRUST_PROXY): false, a hop count, or proxy addresses and subnets. */
     trustProxy: false | number | string[];
   };
-  /** Cron patterns (UTC) of the scheduled collections; null = that schedule is off. */
-  schedules: { collection: string | null; gapFill: string | null };
+  /**
+   * Cron patterns (UTC) of the scheduled collections; null = that schedule is off. `explicit` says which were set
+   * rather than left to their default: only those may replace the schedule the dashboards share in Redis.
+   */
+  schedules: { collection: string | null; gapFill: string | null; explicit: { collection: boolean; gapFill: boolean } };
   metricsPort: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): FerryConfig {
-  const v = parseVariables(env, options);
+  const merged = mergeEnvironment(env, options);
+  const v = parseVariables(merged);
   if (v.DROPBOX_REFRESH_TOKEN && !v.DROPBOX_APP_KEY) {
     throw new ConfigError(['DROPBOX_APP_KEY is required when DROPBOX_REFRESH_TOKEN is set: expected an app key']);
   }
@@ -118,7 +122,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       sessionSecret: secretOrUndefined(v.SESSION_SECRET),
       trustProxy: v.TRUST_PROXY,
     },
-    schedules: { collection: v.COLLECTION_SCHEDULE, gapFill: v.GAP_FILL_SCHEDULE },
+    schedules: {
+      collection: v.COLLECTION_SCHEDULE,
+      gapFill: v.GAP_FILL_SCHEDULE,
+      explicit: { collection: isSet(merged, 'COLLECTION_SCHEDULE'), gapFill: isSet(merged, 'GAP_FILL_SCHEDULE') },
+    },
     metricsPort: v.METRICS_PORT,
   };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { parseEnv } from 'node:util';
-import { VARIABLES, type ParsedVariables, type VariableName } from './variables.js';
+import { redactUrlCredentials } from './redact-url.js';
+import { VARIABLES, type ParsedVariables, type VariableName, type VariableSpec } from './variables.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -26,8 +27,20 @@ function readEnvFile(path: string): Record<string, string> {
   return parseEnv(text) as Record<string, string>;
 }
 
-function describe(name: string, raw: string, secret: boolean | undefined): string {
-  return secret ? `${name} (value hidden)` : `${name}=${JSON.stringify(raw)}`;
+function describe(name: string, raw: string, spec: VariableSpec): string {
+  if (spec.secret) return `${name} (value hidden)`;
+  return `${name}=${JSON.stringify(spec.url ? redactUrlCredentials(raw) : raw)}`;
+}
+
+/** The environment over the optional `.env` file: what the variables are parsed from. */
+export function mergeEnvironment(env: NodeJS.ProcessEnv, options: LoadOptions = {}): Record<string, string | undefined> {
+  return { ...(options.envFile ? readEnvFile(options.envFile) : {}), ...env };
+}
+
+/** Whether a variable was set, rather than left to its default (unset or empty means the default). */
+export function isSet(merged: Record<string, string | undefined>, name: VariableName): boolean {
+  const given = merged[name];
+  return given !== undefined && given !== '';
 }
 
 /**
@@ -35,10 +48,7 @@ function describe(name: string, raw: string, secret: boolean | undefined): strin
  * naming each bad variable and what was expected.
  */
 export function parseVariables(env: NodeJS.ProcessEnv, options: LoadOptions = {}): ParsedVariables {
-  const merged: Record<string, string | undefined> = {
-    ...(options.envFile ? readEnvFile(options.envFile) : {}),
-    ...env,
-  };
+  const merged = mergeEnvironment(env, options);
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(VARIABLES)) {
@@ -50,8 +60,7 @@ export function parseVariables(env: NodeJS.ProcessEnv, options: LoadOptions = {}
     } else if (raw === undefined) {
       problems.push(`${name} is required: expected ${spec.expected}`);
     } else {
-      const secret = 'secret' in spec ? spec.secret : undefined;
-      problems.push(`${describe(name, raw, secret)} is invalid: expected ${spec.expected}`);
+      problems.push(`${describe(name, raw, spec)} is invalid: expected ${spec.expected}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

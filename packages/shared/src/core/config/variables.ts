@@ -13,6 +13,8 @@ export interface VariableSpec<S extends z.ZodType = z.ZodType> {
   default?: string;
   doc: string;
   secret?: boolean;
+  /** A URL: messages show it through `redactUrlCredentials`, since any URL may carry a password or a token. */
+  url?: boolean;
   /** Human wording of what is expected, used in error messages. */
   expected: string;
 }
@@ -87,6 +89,7 @@ export const VARIABLES = {
   REDIS_URL: spec({
     schema: url(['redis:', 'rediss:']),
     default: 'redis://127.0.0.1:6379',
+    url: true,
     expected: 'a redis:// or rediss:// URL',
     doc: 'Redis holding the BullMQ queues and the shared rate-limit budget.',
   }),
@@ -101,6 +104,7 @@ export const VARIABLES = {
   DATABASE_URL: spec({
     schema: url(['postgres:', 'postgresql:']),
     default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    url: true,
     expected: 'a postgres:// URL',
     doc: 'PostgreSQL holding candles, runs and per-item results.',
     secret: true,
@@ -129,6 +133,7 @@ export const VARIABLES = {
   }),
   EXCHANGE_URL: spec({
     schema: optionalUrl(['http:', 'https:']),
+    url: true,
     expected: 'an http(s) URL',
     doc: "Replaces the exchange's REST base URL (proxy, testnet, emulator). Unset = the real exchange.",
   }),
@@ -181,6 +186,7 @@ export const VARIABLES = {
   S3_ENDPOINT: spec({
     schema: url(['http:', 'https:']),
     default: 'https://files.massive.com',
+    url: true,
     expected: 'an http(s) URL',
     doc: "S3-compatible endpoint of the flat files (Massive.com's by default).",
   }),
@@ -236,11 +242,13 @@ export const VARIABLES = {
   }),
   DROPBOX_API_URL: spec({
     schema: optionalUrl(['http:', 'https:']),
+    url: true,
     expected: 'an http(s) URL',
     doc: 'Replaces https://api.dropboxapi.com (emulator, proxy). Unset = real Dropbox.',
   }),
   DROPBOX_CONTENT_URL: spec({
     schema: optionalUrl(['http:', 'https:']),
+    url: true,
     expected: 'an http(s) URL',
     doc: 'Replaces https://content.dropboxapi.com. Unset = real Dropbox.',
   }),
