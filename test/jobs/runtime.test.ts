@@ -28,10 +28,10 @@ const flatFilePayload = (runId: string): DownloadFlatFilePayload => ({
 });
 
 async function finished(producer: JobProducer, queue: QueueName, id: string): Promise<Job> {
+  // The state first, then the job: a job read while still active would show the attempt not yet counted.
   return waitFor(async () => {
-    const job = await Job.fromId(producer.queue(queue), id);
-    const state = await job?.getState();
-    return state === 'completed' || state === 'failed' ? job : undefined;
+    const state = await producer.queue(queue).getJobState(id);
+    return state === 'completed' || state === 'failed' ? Job.fromId(producer.queue(queue), id) : undefined;
   }, { what: `job ${id} to finish` });
 }
 

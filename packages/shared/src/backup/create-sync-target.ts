@@ -39,6 +39,21 @@ export interface CreateSyncTargetOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * How the configured target names itself in `file_syncs` (what its `description` will be), without opening it: the
+ * host that chains a sync records the file as pending there. Undefined when nothing is backed up.
+ */
+export function syncTargetDescription(sync: FerryConfig['sync']): string | undefined {
+  switch (sync.target) {
+    case 'none':
+      return undefined;
+    case 'local':
+      return LocalFolderTarget.describe(sync.localDir);
+    case 'dropbox':
+      return DropboxTarget.describe(sync.dropbox.root);
+  }
+}
+
 /** The target the configuration names (SYNC_TARGET, resolved from `auto` by loadConfig). */
 export function createSyncTarget(sync: FerryConfig['sync'], options: CreateSyncTargetOptions = {}): SyncTarget {
   switch (sync.target) {

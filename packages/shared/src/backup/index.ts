@@ -1,3 +1,4 @@
+export * from './chain-sync.js';
 export * from './create-sync-target.js';
 export * from './directory-rules.js';
 export * from './directory-sync.js';

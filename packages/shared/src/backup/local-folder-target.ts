@@ -16,7 +16,11 @@ export class LocalFolderTarget implements SyncTarget {
 
   constructor(private readonly root: string) {
     if (!path.isAbsolute(root)) throw new Error(`local sync folder ${JSON.stringify(root)}: expected an absolute path`);
-    this.description = `local ${root}`;
+    this.description = LocalFolderTarget.describe(root);
+  }
+
+  static describe(root: string): string {
+    return `local ${root}`;
   }
 
   async stat(key: string): Promise<RemoteFile | undefined> {

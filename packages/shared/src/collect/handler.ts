@@ -1,3 +1,4 @@
+import { chainFileSync } from '../backup/chain-sync.js';
 import { resolveInsideDataDir } from '../backup/path-inside-data-dir.js';
 import { contentHashOfFile } from '../core/content-hash.js';
 import { openExchange } from '../exchange/open-exchange.js';
@@ -66,7 +67,7 @@ export function collectFeature(deps: FeatureDeps): WorkerFeature {
               throw err;
             }),
             chainSync: async (syncPayload, contentHash) => {
-              const id = await producer.chainSync({ ...syncPayload, contentHash });
+              const id = await chainFileSync({ producer, db, sync: config.sync }, { ...syncPayload, contentHash });
               ctx.log(`chained sync job ${id}`);
             },
             progress: (p: CandleProgress) => ctx.progress({ ...p }, { force: p.phase !== 'fetching' || p.requests === 0 }),

@@ -71,11 +71,16 @@ export class DropboxTarget implements SyncTarget {
   private readonly downloads = new AsyncLocalStorage<DownloadSink>();
   private heldBackUntil = 0;
 
+  /** `dropbox /ferry`: the root without its trailing slash, `/` for the whole Dropbox. */
+  static describe(root: string): string {
+    return `dropbox ${root.replace(/\/+$/, '') || '/'}`;
+  }
+
   constructor(options: DropboxTargetOptions) {
     if (!/^\/[^\\]*$/.test(options.root)) throw new Error(`Dropbox root ${JSON.stringify(options.root)}: expected an absolute path such as /ferry`);
     // Without its trailing slash: `/ferry/` is `/ferry`, and `/` (the whole Dropbox) is the empty prefix.
     this.root = options.root.replace(/\/+$/, '');
-    this.description = `dropbox ${this.root || '/'}`;
+    this.description = DropboxTarget.describe(options.root);
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     checkChunkBytes(this.chunkBytes);
     this.parallelUploads = options.parallelUploads ?? 16;

@@ -108,6 +108,8 @@ export type DownloadFlatFilePayload = z.infer<typeof downloadFlatFilePayload>;
 export const finishPreloadPayload = z
   .object({
     runId: z.uuid(),
+    /** Set when a file retried from the console finishes the run again after its first finish (another job id). */
+    round: z.number().int().positive().optional(),
     interval: z.enum(['1d', '1m']),
     /** Each ticker with the days it was requested for (inclusive; the default period depends on the market). */
     tickers: z

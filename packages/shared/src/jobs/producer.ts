@@ -52,7 +52,7 @@ const POLICIES: { [N in JobName]: JobPolicy<N> } = {
     id: (p) => `flatfile.${p.runId}.${p.key.replace(/[/:]/g, '_')}.${bareEtag(p.etag)}`,
     keep: ONE_OFF,
   },
-  [JobName.FinishPreload]: { id: (p) => preloadJobId(p.runId), keep: ONE_OFF },
+  [JobName.FinishPreload]: { id: (p) => preloadJobId(p.runId) + (p.round ? `.${p.round}` : ''), keep: ONE_OFF },
   [JobName.SyncFile]: {
     // Path and content hash: the same bytes are never queued twice, new bytes are.
     id: (p) => {

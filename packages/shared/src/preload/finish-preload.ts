@@ -4,30 +4,30 @@ import { type FinishPreloadPayload, type SyncFilePayload } from '../jobs/payload
 import { writeCandlesParquet } from '../parquet/write-candles.js';
 import { barSpan, readBarPages } from '../postgres/bar-store.js';
 import { type Pool } from '../postgres/pool.js';
-import { closeRunIfDone } from '../runs/run-store.js';
+import { failedItems, finishItem } from '../runs/run-store.js';
 import { candleFilePath } from '../series-files/file-name.js';
 import { marketRangeMs } from './plan.js';
-import { type PreloadOutcome } from './queue-preload.js';
+import { isSeriesItem, seriesItemKey, type PreloadOutcome } from './queue-preload.js';
 import { resolveInsideDataDir } from '../backup/path-inside-data-dir.js';
 
 /**
  * The end of a preload: once every file job is in (ingested or failed for good), one Parquet file per ticker from
  * PostgreSQL, in the candles' layout (`candles/TSLA/TSLA_1d_20201102_20251101.parquet`), each with a chained sync job.
- * It reports which files failed instead of waiting for them: failed children are ignored dependencies.
+ * It reports which files failed instead of waiting for them: failed children are ignored dependencies. Each ticker is
+ * an item of the run (`seriesItemKey`), so the run completes only once its Parquet files are written, and `ferry
+ * status` lists them like a collection's.
  */
 export interface FinishPreloadDeps {
   db: Pool;
   dataDir: string;
   /** Chains the file's sync; returns the sync job's id. */
   chainSync: (payload: SyncFilePayload) => Promise<string>;
-  failedFiles: () => Promise<string[]>;
   log: (line: string) => void;
 }
 
 export async function finishPreload(payload: FinishPreloadPayload, deps: FinishPreloadDeps): Promise<PreloadOutcome> {
-  // Every file job has finished (or failed for good): the run is complete or failed now.
-  await closeRunIfDone(deps.db, payload.runId);
-  const outcome: PreloadOutcome = { files: [], empty: [], failedFiles: await deps.failedFiles() };
+  const failed = await failedItems(deps.db, payload.runId);
+  const outcome: PreloadOutcome = { files: [], empty: [], failedFiles: failed.filter((f) => !isSeriesItem(f.item)).map((f) => `${f.item}: ${f.reason}`) };
   for (const f of outcome.failedFiles) deps.log(`file failed: ${f}`);
   const timeframe = payload.interval as Timeframe;
   for (const t of payload.tickers) {
@@ -37,6 +37,7 @@ export async function finishPreload(payload: FinishPreloadPayload, deps: FinishP
     if (!span) {
       deps.log(`${t.ticker}: no bars from ${t.start} to ${t.end}`);
       outcome.empty.push(t.ticker);
+      await finishItem(deps.db, payload.runId, seriesItemKey(t.ticker), { status: 'skipped', records: 0, error: `no bars from ${t.start} to ${t.end}` });
       continue;
     }
     const relativePath = candleFilePath({ symbol: t.ticker, timeframe, startMs: span.first, endMs: span.last });
@@ -50,6 +51,9 @@ export async function finishPreload(payload: FinishPreloadPayload, deps: FinishP
     });
     deps.log(`${t.ticker}: ${written.rows} bar(s) -> ${relativePath} (sync job ${syncJob})`);
     outcome.files.push({ ticker: t.ticker, path: relativePath, rows: written.rows, syncJob });
+    await finishItem(deps.db, payload.runId, seriesItemKey(t.ticker), {
+      status: 'complete', records: written.rows, details: { file: relativePath, sync_job: syncJob },
+    });
   }
   return outcome;
 }

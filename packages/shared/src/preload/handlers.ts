@@ -1,16 +1,20 @@
 import { rm } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
+import { chainFileSync } from '../backup/chain-sync.js';
 import { DataValidationError } from '../core/errors.js';
 import { JobName, QueueName } from '../jobs/names.js';
-import type { DownloadFlatFilePayload } from '../jobs/payloads.js';
+import { parsePayload, type DownloadFlatFilePayload } from '../jobs/payloads.js';
+import type { JobContext } from '../jobs/runtime.js';
 import type { FeatureDeps, WorkerFeature } from '../jobs/workers.js';
 import { flatFileBytes, rateLimitPauses } from '../metrics/ferry-metrics.js';
 import { ingestFlatFile } from '../postgres/bar-store.js';
-import { finishItem, recordItemOutcome } from '../runs/run-store.js';
+import {
+  failUnfinishedItems, finishItem, markRunRunning, recordItemOutcome, requeueItems, runParams, unfinishedItems,
+} from '../runs/run-store.js';
 import { ensureCachedFile } from './file-cache.js';
 import { finishPreload } from './finish-preload.js';
-import { flatFileS3Client } from './queue-preload.js';
+import { flatFileS3Client, seriesItemKey } from './queue-preload.js';
 import { readFlatFileBars } from './read-flat-file.js';
 
 /** What a download-flat-file job returns (Bull Board shows it). */
@@ -33,6 +37,23 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
   const downloadSlots = pLimit(config.download.concurrency);
   // Made on first use, so a worker without S3 credentials still starts (and such a job fails once, naming them).
   let s3 = deps.s3;
+
+  /**
+   * After a retried file is in: the run is open again, and if its finishing step already ran, the Parquet files are
+   * written again (a new finish job; the flow's parent has completed and does not run twice).
+   */
+  async function finishAgain(runId: string, ctx: JobContext): Promise<void> {
+    await markRunRunning(db, runId);
+    // The run's parameters hold the tickers and their ranges as the first finish job had them (queue-preload.ts).
+    const { interval, tickers } = (await runParams(db, runId)) as { interval?: unknown; tickers?: unknown };
+    const params = parsePayload(JobName.FinishPreload, { runId, interval, tickers });
+    const series = params.tickers.map((t) => seriesItemKey(t.ticker));
+    if ((await unfinishedItems(db, runId, seriesItemKey(''))).length > 0) return;
+    await requeueItems(db, runId, series);
+    // Each such retry finishes once more; the clock tells the rounds apart.
+    const [id] = await producer.add(JobName.FinishPreload, [{ ...params, round: Date.now() }]);
+    ctx.log(`the run had finished without this file: finishing it again (job ${id})`);
+  }
 
   return {
     handlers: {
@@ -60,10 +81,12 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
           });
           // Not atomic with the ingest, and need not be: a crash in between retries the job, which ingests nothing
           // new and records this. The run is closed by the flow parent once every file is in, not by each file.
-          await recordItemOutcome(db, payload.runId, payload.key, {
+          const previous = await recordItemOutcome(db, payload.runId, payload.key, {
             status: 'complete', records: ingested.rows,
             details: { downloaded: cached.downloaded, bytes: cached.received, etag: cached.etag, written: ingested.written },
           });
+          // A file that had failed for good and was retried (from Bull Board): its run may have finished without it.
+          if (previous === 'failed') await finishAgain(payload.runId, ctx);
           // The result (Bull Board shows it) says what a log line would: no extra Redis call per file.
           return { key: payload.key, downloaded: cached.downloaded, bytes: cached.received, rows: ingested.rows, written: ingested.written };
         },
@@ -74,10 +97,11 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
         run: (payload, ctx) => finishPreload(payload, {
           db,
           dataDir: config.dataDir,
-          chainSync: (sync) => producer.chainSync(sync),
-          failedFiles: async () => Object.values(await ctx.job.getIgnoredChildrenFailures()),
+          chainSync: (sync) => chainFileSync({ producer, db, sync: config.sync }, sync),
           log: ctx.log,
         }),
+        // Its tickers' files will not be written: the run ends failed, with why, instead of waiting for them.
+        onFinalFailure: (payload, reason) => failUnfinishedItems(db, payload.runId, seriesItemKey(''), reason),
       },
     },
   };

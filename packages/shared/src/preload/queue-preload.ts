@@ -6,7 +6,7 @@ import type { Pool } from '../postgres/pool.js';
 import { JobProducer, type FlowChild } from '../jobs/producer.js';
 import type { FinishPreloadPayload } from '../jobs/payloads.js';
 import { JobName } from '../jobs/names.js';
-import { closeRunIfDone, createOrReuseRun } from '../runs/run-store.js';
+import { createOrReuseRun, markRunRunning, replanItems } from '../runs/run-store.js';
 import { createS3Client } from '../s3/s3-client.js';
 import { NothingToCollectError } from '../collect/queue-collection.js';
 import { ingestedFiles } from '../postgres/bar-store.js';
@@ -37,6 +37,8 @@ export interface QueuedPreload {
   skipped: number;
   /** File jobs in the flow (a reused run's jobs already in Redis are not added twice). */
   jobs: number;
+  /** Tickers, each a Parquet file written once the files are in (an item of the run too). */
+  tickers: number;
 }
 
 /** What the flow parent returns once it has finished a preload (services/download-worker/src/finish-preload.ts). */
@@ -46,6 +48,15 @@ export interface PreloadOutcome {
   empty: string[];
   /** Reasons of the file jobs that failed for good. */
   failedFiles: string[];
+}
+
+/** The run item of a ticker's Parquet file; file items are object keys, which never start like this. */
+export function seriesItemKey(ticker: string): string {
+  return `series:${ticker}`;
+}
+
+export function isSeriesItem(itemKey: string): boolean {
+  return itemKey.startsWith('series:');
 }
 
 /** The flat files' S3 client from the configuration; preloads need credentials, and say which variable is missing. */
@@ -90,21 +101,13 @@ export async function queuePreload(request: PreloadRequest, ctx: PreloadContext,
 
   const tickers = request.markets.flatMap((g) => g.tickers.map((ticker) => ({ ticker, market: g.market, ...g.range })));
   const params = { bucket, interval: request.interval, tickers: [...tickers].sort((a, b) => a.ticker.localeCompare(b.ticker)) };
-  const { runId, reused } = await createOrReuseRun(db, 'flat_files', params, inRange.map((f) => f.key));
-  await db.query(
-    `UPDATE run_items SET status = 'skipped', updated_at = now()
-     WHERE run_id = $1 AND item_key = ANY($2::text[]) AND status IN ('queued', 'running')`,
-    [runId, skippedKeys],
-  );
-  // A resumed run's item whose file changed upstream since (new ETag) has work again.
-  await db.query(
-    `UPDATE run_items SET status = 'queued', updated_at = now()
-     WHERE run_id = $1 AND item_key = ANY($2::text[]) AND status IN ('complete', 'skipped')`,
-    [runId, planned.map((p) => p.file.key)],
-  );
+  // One item per file, and one per ticker for its Parquet file: the run ends once those are written.
+  const seriesKeys = tickers.map((t) => seriesItemKey(t.ticker));
+  const { runId, reused } = await createOrReuseRun(db, 'flat_files', params, [...inRange.map((f) => f.key), ...seriesKeys]);
+  // A resumed run's file whose ETag changed upstream since has work again, and so have its tickers' files.
+  await replanItems(db, runId, { skipped: skippedKeys, queued: [...planned.map((p) => p.file.key), ...seriesKeys] });
   // File jobs go from queued to complete or failed in one commit each; the run itself is running from now.
-  await db.query(`UPDATE collection_runs SET status = 'running', started_at = coalesce(started_at, now()) WHERE id = $1 AND status = 'queued'`, [runId]);
-  await closeRunIfDone(db, runId);
+  await markRunRunning(db, runId);
 
   const children: FlowChild[] = planned.map(({ market, file }) => ({
     name: JobName.DownloadFlatFile,
@@ -117,5 +120,5 @@ export async function queuePreload(request: PreloadRequest, ctx: PreloadContext,
   } finally {
     await producer.close();
   }
-  return { runId, reused, files: inRange.length, skipped: skippedKeys.length, jobs: children.length };
+  return { runId, reused, files: inRange.length, skipped: skippedKeys.length, jobs: children.length, tickers: tickers.length };
 }

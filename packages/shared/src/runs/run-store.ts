@@ -3,14 +3,18 @@ import type pg from 'pg';
 import type { Range } from '../collect/plan.js';
 
 /**
- * Collection runs and their items in PostgreSQL: what `ferry status`, `--wait` and the admin API report.
- * Item statuses: queued -> running -> complete | partial | skipped | failed.
+ * Collection runs and their items in PostgreSQL: what `ferry status`, `--wait` and the admin API report. Every
+ * statement on `collection_runs` and `run_items` is here.
+ *
+ * Item statuses: queued -> running -> complete | partial | skipped | failed; a retried item goes back to running.
+ * One rule gives a run its status from its items, whatever moved them (a worker, a retry from Bull Board, a resumed
+ * CLI run): queued while no item has started, running while any item is queued or running, then failed if any item
+ * failed, else completed. A run that was closed and has an item running again is reopened (finished_at cleared).
  */
 type Queryable = Pick<pg.Pool, 'query'>;
 
 export type RunKind = 'candles' | 'flat_files';
 export type ItemStatus = 'queued' | 'running' | 'complete' | 'partial' | 'skipped' | 'failed';
-export const FINAL_ITEM_STATUSES: readonly ItemStatus[] = ['complete', 'partial', 'skipped', 'failed'];
 
 /** A stable fingerprint of a request's parameters: the same request gives the same run while it is unfinished. */
 export function runFingerprint(kind: RunKind, params: unknown): string {
@@ -77,11 +81,77 @@ export async function markItemRunning(db: Queryable, runId: string, itemKey: str
      WHERE run_id = $1 AND item_key = $2 AND status NOT IN ('complete', 'skipped')`,
     [runId, itemKey, attempt],
   );
+  await markRunRunning(db, runId);
+}
+
+/** The run has work going on: running from now, and reopened if it had been closed (a retried item). */
+export async function markRunRunning(db: Queryable, runId: string): Promise<void> {
   await db.query(
-    `UPDATE collection_runs SET status = 'running', started_at = coalesce(started_at, now())
-     WHERE id = $1 AND status = 'queued'`,
+    `UPDATE collection_runs SET status = 'running', started_at = coalesce(started_at, now()), finished_at = NULL
+     WHERE id = $1 AND status <> 'running'`,
     [runId],
   );
+}
+
+/**
+ * Sets the status of a resumed run's items: `skipped` for work found done when it was planned again, and `queued`
+ * again for items that have work once more (a file changed upstream).
+ */
+export async function replanItems(db: Queryable, runId: string, plan: { skipped: readonly string[]; queued: readonly string[] }): Promise<void> {
+  await db.query(
+    `UPDATE run_items SET status = 'skipped', updated_at = now()
+     WHERE run_id = $1 AND item_key = ANY($2::text[]) AND status IN ('queued', 'running')`,
+    [runId, plan.skipped],
+  );
+  await db.query(
+    `UPDATE run_items SET status = 'queued', updated_at = now()
+     WHERE run_id = $1 AND item_key = ANY($2::text[]) AND status IN ('complete', 'skipped')`,
+    [runId, plan.queued],
+  );
+}
+
+/** Puts finished items back to queued: work that has to be done again (a finishing step after a retried file). */
+export async function requeueItems(db: Queryable, runId: string, itemKeys: readonly string[]): Promise<void> {
+  await db.query(
+    `UPDATE run_items SET status = 'queued', last_error = NULL, updated_at = now()
+     WHERE run_id = $1 AND item_key = ANY($2::text[]) AND status NOT IN ('queued', 'running')`,
+    [runId, itemKeys],
+  );
+}
+
+/** The items that failed, with why. */
+export async function failedItems(db: Queryable, runId: string): Promise<Array<{ item: string; reason: string | null }>> {
+  const { rows } = await db.query<{ item_key: string; last_error: string | null }>(
+    `SELECT item_key, last_error FROM run_items WHERE run_id = $1 AND status = 'failed' ORDER BY item_key`,
+    [runId],
+  );
+  return rows.map((r) => ({ item: r.item_key, reason: r.last_error }));
+}
+
+/** Ends every unfinished item whose key starts with `keyPrefix` as failed, with one reason, and closes the run. */
+export async function failUnfinishedItems(db: Queryable, runId: string, keyPrefix: string, reason: string): Promise<void> {
+  await db.query(
+    `UPDATE run_items SET status = 'failed', last_error = $3, updated_at = now()
+     WHERE run_id = $1 AND status IN ('queued', 'running') AND starts_with(item_key, $2)`,
+    [runId, keyPrefix, reason],
+  );
+  await closeRunIfDone(db, runId);
+}
+
+/** A run's parameters as recorded when it was created. */
+export async function runParams(db: Queryable, runId: string): Promise<unknown> {
+  const { rows } = await db.query<{ params: unknown }>('SELECT params FROM collection_runs WHERE id = $1', [runId]);
+  return rows[0]?.params;
+}
+
+/** Items still queued or running, e.g. those a finishing step ends in one go when it fails for good. */
+export async function unfinishedItems(db: Queryable, runId: string, keyPrefix = ''): Promise<string[]> {
+  const { rows } = await db.query<{ item_key: string }>(
+    `SELECT item_key FROM run_items WHERE run_id = $1 AND status IN ('queued', 'running') AND starts_with(item_key, $2)
+     ORDER BY item_key`,
+    [runId, keyPrefix],
+  );
+  return rows.map((r) => r.item_key);
 }
 
 export interface ItemOutcome {
@@ -103,17 +173,21 @@ export async function finishItem(db: Queryable, runId: string, itemKey: string, 
  * Records an item's outcome only, e.g. inside the transaction that stored its data. Call closeRunIfDone after the
  * commit: inside concurrent transactions the last items would each still see the other unfinished.
  */
-export async function recordItemOutcome(db: Queryable, runId: string, itemKey: string, outcome: ItemOutcome): Promise<void> {
-  await db.query(
-    `UPDATE run_items SET status = $3, records = coalesce($4, records), expected = coalesce($5, expected),
-       missing_ranges = coalesce($6, missing_ranges), last_error = $7, details = details || $8, updated_at = now()
-     WHERE run_id = $1 AND item_key = $2`,
+export async function recordItemOutcome(db: Queryable, runId: string, itemKey: string, outcome: ItemOutcome): Promise<ItemStatus | undefined> {
+  // The status it had before, read in the same statement: a retried item that had failed may have to reopen its run.
+  const { rows } = await db.query<{ previous: ItemStatus }>(
+    `WITH previous AS (SELECT run_id, item_key, status FROM run_items WHERE run_id = $1 AND item_key = $2)
+     UPDATE run_items i SET status = $3, records = coalesce($4, i.records), expected = coalesce($5, i.expected),
+       missing_ranges = coalesce($6, i.missing_ranges), last_error = $7, details = i.details || $8, updated_at = now()
+     FROM previous p WHERE i.run_id = p.run_id AND i.item_key = p.item_key
+     RETURNING p.status AS previous`,
     [
       runId, itemKey, outcome.status, outcome.records ?? null, outcome.expected ?? null,
       outcome.missingRanges ? JSON.stringify(outcome.missingRanges.map(rangeToIso)) : null,
       outcome.error ?? null, JSON.stringify(outcome.details ?? {}),
     ],
   );
+  return rows[0]?.previous;
 }
 
 /** Counts a rate-limit pause an item's job met (what `--wait` shows as rate-limit pauses). */
@@ -125,6 +199,7 @@ export async function countItemPause(db: Queryable, runId: string, itemKey: stri
   );
 }
 
+/** Applies the one status rule once the run has no item queued or running (see the top of this file). */
 export async function closeRunIfDone(db: Queryable, runId: string): Promise<void> {
   await db.query(
     `UPDATE collection_runs r SET
@@ -235,6 +310,33 @@ export async function runProgress(db: Queryable, runId: string): Promise<RunProg
     [runId],
   );
   return rows[0];
+}
+
+export interface RunInProgress {
+  id: string;
+  status: string;
+  params: { mode?: string; symbols?: string[]; timeframes?: string[] };
+  created_at: Date;
+  started_at: Date | null;
+}
+
+/** The run of this kind in progress (queued or running), if any. */
+export async function runInProgress(db: Queryable, kind: RunKind): Promise<RunInProgress | undefined> {
+  const { rows } = await db.query<RunInProgress>(
+    `SELECT id, status, params, created_at, started_at FROM collection_runs
+     WHERE kind = $1 AND status IN ('queued', 'running') ORDER BY created_at DESC LIMIT 1`,
+    [kind],
+  );
+  return rows[0];
+}
+
+/** The id of the latest run of this kind, if any. */
+export async function latestRunId(db: Queryable, kind: RunKind): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT id FROM collection_runs WHERE kind = $1 ORDER BY created_at DESC LIMIT 1',
+    [kind],
+  );
+  return rows[0]?.id;
 }
 
 /** Whether a run id looks valid, so a CLI can say so before asking the database. */

@@ -1,11 +1,10 @@
 import { NothingToCollectError } from '@ferry/shared/collect';
 import { QueueName } from '@ferry/shared/jobs';
-import { runSummary } from '@ferry/shared/runs';
+import { latestRunId, runInProgress, runSummary } from '@ferry/shared/runs';
 import type { Queue } from 'bullmq';
 import { errorAnswer } from '../http-answer.js';
 import type { AdminHandler } from './admin-http.js';
 import { queueCollectionIfIdle } from './queue-collection-if-idle.js';
-import { runInProgress } from './run-in-progress.js';
 import { parseTriggerBody } from './trigger-body.js';
 
 const STATUS_ENDPOINT = '/api/admin/collect/status';
@@ -52,11 +51,8 @@ export const triggerCollection: AdminHandler = async (req, deps) => {
 };
 
 export const collectionStatus: AdminHandler = async (_req, deps) => {
-  const running = await runInProgress(deps.db);
-  const latest = await deps.db.query<{ id: string }>(
-    `SELECT id FROM collection_runs WHERE kind = 'candles' ORDER BY created_at DESC LIMIT 1`,
-  );
-  const latestId = latest.rows[0]?.id;
+  const running = await runInProgress(deps.db, 'candles');
+  const latestId = await latestRunId(deps.db, 'candles');
   const summary = latestId ? await runSummary(deps.db, latestId) : undefined;
   const since = running ? (running.started_at ?? running.created_at) : undefined;
   const scheduler = await schedulerState(deps.queues);

@@ -1,6 +1,6 @@
+import { runInProgress, type RunInProgress } from '@ferry/shared/runs';
 import { randomBytes } from 'node:crypto';
 import { queueCollection, type CollectionContext, type CollectRequest, type QueuedCollection } from '@ferry/shared/collect';
-import { runInProgress, type RunRow } from './run-in-progress.js';
 
 /**
  * Longer than queueCollection can take (the top-N lookup makes a few exchange requests of EXCHANGE_TIMEOUT_MS each),
@@ -13,7 +13,7 @@ const RELEASE_IF_OURS = `if redis.call('get', KEYS[1]) == ARGV[1] then return re
 
 export type IdleCollection =
   | { queued: QueuedCollection }
-  | { busy: RunRow }
+  | { busy: RunInProgress }
   | { locked: true };
 
 /**
@@ -25,7 +25,7 @@ export async function queueCollectionIfIdle(request: CollectRequest, ctx: Collec
   const token = randomBytes(16).toString('hex');
   if ((await ctx.redis.set(key, token, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') return { locked: true };
   try {
-    const running = await runInProgress(ctx.db);
+    const running = await runInProgress(ctx.db, 'candles');
     if (running) return { busy: running };
     return { queued: await queueCollection(request, ctx) };
   } finally {

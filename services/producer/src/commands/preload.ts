@@ -1,8 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Job, type Queue } from 'bullmq';
-import { JobProducer, preloadJobId, QueueName } from '@ferry/shared/jobs';
 import { type Pool } from '@ferry/shared/postgres';
-import { formatPreloadProgress, queuePreload, type PreloadOutcome } from '@ferry/shared/preload';
+import { formatPreloadProgress, isSeriesItem, queuePreload, seriesItemKey, type PreloadOutcome } from '@ferry/shared/preload';
 import { type RunSummary } from '@ferry/shared/runs';
 import type { CliCommand } from '../command.js';
 import { withCliContext } from '../context.js';
@@ -53,58 +50,48 @@ export const preloadCommand: CliCommand = (program, io) => {
           if (opts.json) io.stdout(`${JSON.stringify({ run_id: queued.runId, reused: queued.reused, files: queued.files, skipped: queued.skipped, jobs: queued.jobs })}\n`);
           return EXIT.ok;
         }
-        const producer = new JobProducer({ connection: ctx.redis, prefix: ctx.config.redis.prefix, attempts: ctx.config.jobs.attempts });
-        try {
-          const report = await waitForPreload(ctx.db, producer.queue(QueueName.Preloads), queued.runId, queued.skipped, io);
-          io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : preloadTable(report));
-          return report.status === 'completed' ? EXIT.ok : EXIT.failed;
-        } finally {
-          await producer.close();
-        }
+        const report = await waitForPreload(ctx.db, queued.runId, queued.skipped, queued.tickers, io);
+        io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : preloadTable(report));
+        return report.status === 'completed' ? EXIT.ok : EXIT.failed;
       });
     });
 };
 
 /**
- * Polls the run's files until none is pending, then the flow parent until it has written the Parquet files.
- * `skipped`: files this invocation found ingested; a resumed run counts them among its finished items already.
+ * Polls the run until every file is in and its tickers' Parquet files are written (they are items of the run too),
+ * then reports from PostgreSQL alone. `skipped`: files this invocation found ingested; a resumed run counts them among
+ * its finished items already.
  */
-async function waitForPreload(db: Pool, queue: Queue, runId: string, skipped: number, io: CliIo): Promise<PreloadReport> {
-  const summary = await waitShowingProgress(io, db, runId, (progress, elapsedMs) => formatPreloadProgress({
-    done: progress.total - progress.pending - skipped,
-    total: progress.total - skipped,
-    skipped,
-    elapsedMs,
-  }), { intervalMs: 200 });
-  // Every file is in: the flow parent now writes the Parquet files.
-  const jobId = preloadJobId(runId);
-  let state = await queue.getJobState(jobId);
-  while (state !== 'completed' && state !== 'failed' && state !== 'unknown') {
-    await sleep(200);
-    state = await queue.getJobState(jobId);
-  }
-  // Read after its state: a job read while still active has no return value yet, even if it completes a moment later.
-  const parent = await Job.fromId(queue, jobId);
-  if (!parent) return preloadReport(summary, skipped, undefined, 'the finishing job is gone from Redis');
-  return state === 'completed'
-    ? preloadReport(summary, skipped, parent.returnvalue as PreloadOutcome)
-    : preloadReport(summary, skipped, undefined, parent.failedReason);
+async function waitForPreload(db: Pool, runId: string, skipped: number, tickers: number, io: CliIo): Promise<PreloadReport> {
+  const summary = await waitShowingProgress(io, db, runId, (progress, elapsedMs) => {
+    // The line counts files; the tickers' Parquet files are the run's last items, written once the files are in.
+    const files = progress.total - tickers - skipped;
+    return formatPreloadProgress({ done: Math.min(files, progress.total - progress.pending - skipped), total: files, skipped, elapsedMs });
+  }, { intervalMs: 200 });
+  return preloadReport(summary, skipped);
 }
 
-export function preloadReport(summary: RunSummary, skipped: number, outcome: PreloadOutcome | undefined, error?: string): PreloadReport {
-  const failed = summary.details.filter((d) => d.status === 'failed');
+export function preloadReport(summary: RunSummary, skipped: number): PreloadReport {
+  const files = summary.details.filter((d) => !isSeriesItem(d.item));
+  const series = summary.details.filter((d) => isSeriesItem(d.item));
+  const failedFiles = files.filter((d) => d.status === 'failed');
+  const pendingFiles = files.filter((d) => d.status === 'queued' || d.status === 'running');
+  const unwritten = series.filter((d) => d.status === 'failed');
+  const ticker = (item: string) => item.slice(seriesItemKey('').length);
   return {
     run_id: summary.run_id,
-    status: failed.length === 0 && outcome !== undefined ? 'completed' : 'failed',
-    files: summary.total,
-    ingested: summary.total - skipped - failed.length - summary.pending,
+    status: summary.pending === 0 && failedFiles.length === 0 && unwritten.length === 0 ? 'completed' : 'failed',
+    files: files.length,
+    ingested: files.length - skipped - failedFiles.length - pendingFiles.length,
     skipped,
-    failed: failed.length,
-    rows: summary.total_records,
-    parquet: outcome?.files ?? [],
-    empty_tickers: outcome?.empty ?? [],
-    failed_files: failed.map((d) => ({ key: d.item, reason: d.last_error })),
-    ...(error ? { error } : {}),
+    failed: failedFiles.length,
+    rows: files.reduce((n, d) => n + Number(d.records), 0),
+    parquet: series.filter((d) => d.status === 'complete').map((d) => ({
+      ticker: ticker(d.item), path: String(d.details.file), rows: Number(d.records), syncJob: String(d.details.sync_job),
+    })),
+    empty_tickers: series.filter((d) => d.status === 'skipped').map((d) => ticker(d.item)),
+    failed_files: failedFiles.map((d) => ({ key: d.item, reason: d.last_error })),
+    ...(unwritten.length > 0 ? { error: unwritten[0]!.last_error ?? 'the Parquet files were not written' } : {}),
   };
 }
 
