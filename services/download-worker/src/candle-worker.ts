@@ -1,11 +1,9 @@
-import path from 'node:path';
 import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { contentHashOfFile, PermanentError, type FerryConfig, type Logger } from '@ferry/shared/core';
+import { PermanentError, type FerryConfig, type Logger } from '@ferry/shared/core';
 import { openExchange, type WeightBudget } from '@ferry/shared/exchange';
 import { chainSyncJob, createQueue, failJob, ferryWorkerOptions, logWorkerEvents, JobName, parsePayload, QueueName, candleItemKey, type CollectCandlesPayload } from '@ferry/shared/jobs';
 import { candlesStored, rateLimitPauses } from '@ferry/shared/metrics';
-import { writeCandlesParquet } from '@ferry/shared/parquet';
 import { type Pool } from '@ferry/shared/postgres';
 import { finishItem, markItemRunning } from '@ferry/shared/runs';
 import { collectCandles, type CandleProgress, type CollectResult } from '@ferry/shared/collect';
@@ -80,15 +78,6 @@ export async function startCandleWorker(deps: CandleWorkerDeps): Promise<Running
         source: resolved.source,
         dataDir: config.dataDir,
         signal: shutdown.signal,
-        writeParquet: async (relativePath, candles) => {
-          const target = path.join(config.dataDir, relativePath);
-          const written = await writeCandlesParquet(target, candles);
-          return { bytes: written.bytes, contentHash: await contentHashOfFile(target) };
-        },
-        existingFileHash: (relativePath) => contentHashOfFile(path.join(config.dataDir, relativePath)).catch((err: unknown) => {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-          throw err;
-        }),
         chainSync: async (syncPayload, contentHash) => {
           const id = await chainSyncJob(syncQueue, syncPayload, contentHash, config.download.attempts);
           await job.log(`chained sync job ${id}`);

@@ -37,6 +37,8 @@ export interface RunningSyncWorker {
 export type SyncJobResult =
   | { status: 'uploaded' | 'skipped-identical'; target: string; key: string; relativePath: string; size: number; contentHash: string; sentBytes: number; rendered: boolean }
   | { status: 'not-synced'; reason: string }
+  /** The file was replaced by a newer render of its series before the job ran: nothing uploaded, nothing rendered. */
+  | { status: 'superseded'; relativePath: string; supersededBy: string; reason: string }
   | ({ status: 'synced-directory'; rule: string; target: string } & Omit<DirectorySyncResult, 'rateLimited'>);
 
 const PROGRESS_INTERVAL_MS = 500;
@@ -66,6 +68,10 @@ export async function startSyncWorker(deps: SyncWorkerDeps): Promise<RunningSync
     const key = remoteKeyFor(payload.relativePath, new Date());
     try {
       const local = await localFileForSync(payload, { db, dataDir: config.dataDir });
+      if (local.status === 'superseded') {
+        await job.log(local.reason);
+        return { status: 'superseded', relativePath: payload.relativePath, supersededBy: local.supersededBy, reason: local.reason };
+      }
       if (local.rendered) await job.log(`${payload.relativePath} was not on this host's disk: rendered it from PostgreSQL`);
       let lastProgress = 0;
       const outcome = await batcher.add({
@@ -73,6 +79,7 @@ export async function startSyncWorker(deps: SyncWorkerDeps): Promise<RunningSync
         key,
         relativePath: payload.relativePath,
         runId: payload.runId,
+        known: local.facts,
         onProgress: (sentBytes, totalBytes) => {
           if (Date.now() - lastProgress < PROGRESS_INTERVAL_MS && sentBytes < totalBytes) return;
           lastProgress = Date.now();

@@ -3,6 +3,7 @@ export * from './directory-rules.js';
 export * from './directory-sync.js';
 export * from './local-folder-target.js';
 export * from './remote-layout.js';
+export * from './replace-remote-renders.js';
 export * from './restore-candles.js';
 export * from './sync-batch.js';
 export * from './sync-target.js';

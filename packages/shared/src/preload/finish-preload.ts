@@ -1,20 +1,18 @@
-import path from 'node:path';
 import type { Queue } from 'bullmq';
-import { contentHashOfFile } from '../core/content-hash.js';
 import { type Timeframe } from '../core/timeframes.js';
 import { type FinishPreloadPayload } from '../jobs/payloads.js';
 import { chainSyncJob } from '../jobs/producer.js';
-import { writeCandlesParquet } from '../parquet/write-candles.js';
-import { barSpan, readBarPages } from '../postgres/bar-store.js';
+import { barSpan } from '../postgres/bar-store.js';
 import { type Pool } from '../postgres/pool.js';
 import { closeRunIfDone } from '../runs/run-store.js';
-import { candleFilePath } from '../series-files/file-name.js';
+import { renderSeriesFile, syncPayloadOf } from '../series-files/render-series-file.js';
 import { marketRangeMs } from './plan.js';
 import { type PreloadOutcome } from './queue-preload.js';
 
 /**
  * The end of a preload: once every file job is in (ingested or failed for good), one Parquet file per ticker from
  * PostgreSQL, in the candles' layout (`candles/TSLA/TSLA_1d_20201102_20251101.parquet`), each with a chained sync job.
+ * A ticker's file holds every bar PostgreSQL has of it (earlier preloads too) and replaces its earlier file.
  * It reports which files failed instead of waiting for them: failed children are ignored dependencies.
  */
 export interface FinishPreloadDeps {
@@ -41,20 +39,14 @@ export async function finishPreload(payload: FinishPreloadPayload, deps: FinishP
       outcome.empty.push(t.ticker);
       continue;
     }
-    const relativePath = candleFilePath({ symbol: t.ticker, timeframe, startMs: span.first, endMs: span.last });
-    const absolute = path.join(deps.dataDir, ...relativePath.split('/'));
-    const written = await writeCandlesParquet(absolute, flatten(readBarPages(deps.db, series, range)));
-    const syncJob = await chainSyncJob(deps.syncQueue, {
-      relativePath,
-      source: { kind: 'bars', source: t.market, ticker: t.ticker, timeframe, startMs: range.start, endMs: range.end },
-      runId: payload.runId,
-    }, await contentHashOfFile(absolute), deps.attempts);
-    deps.log(`${t.ticker}: ${written.rows} bar(s) -> ${relativePath} (sync job ${syncJob})`);
-    outcome.files.push({ ticker: t.ticker, path: relativePath, rows: written.rows, syncJob });
+    const rendered = await renderSeriesFile({ kind: 'bars', ...series }, deps);
+    if (!rendered) throw new Error(`${t.ticker}: bars vanished from PostgreSQL while its file was rendered`);
+    const { relativePath } = rendered;
+    if (rendered.replaced.length > 0) deps.log(`${t.ticker}: ${relativePath} replaces ${rendered.replaced.join(', ')}`);
+    const syncJob = await chainSyncJob(deps.syncQueue, syncPayloadOf(rendered, payload.runId), rendered.contentHash, deps.attempts);
+    deps.log(`${t.ticker}: ${rendered.rows} bar(s) -> ${relativePath} (sync job ${syncJob})`);
+    outcome.files.push({ ticker: t.ticker, path: relativePath, rows: rendered.rows, syncJob });
   }
   return outcome;
 }
 
-async function* flatten<T>(pages: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
-  for await (const page of pages) yield* page;
-}
