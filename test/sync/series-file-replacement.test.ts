@@ -56,7 +56,7 @@ describe.each(['dropbox', 'local'] as const)('a backfill and the next day\'s upd
     // Every chained sync job has run: nothing waiting, delayed or active.
     const counts = await waitFor(async () => {
       const c = await syncQueue.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed');
-      return c.waiting + c.delayed + c.active + c.prioritized === 0 ? c : undefined;
+      return (c.waiting ?? 0) + (c.delayed ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0 ? c : undefined;
     }, { timeoutMs: 60_000, what: 'the sync queue to drain' });
     expect(counts.failed).toBe(0);
   }
