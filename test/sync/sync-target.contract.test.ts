@@ -114,11 +114,12 @@ describe.each(Object.keys(targets))('the %s sync target', (name) => {
     await expect(target.list(`${folder}/nothing-here`)).resolves.toEqual([]);
   });
 
-  it('lists the keys directly in a folder, sorted, without its subfolders', async () => {
+  it('lists the keys in a folder, sorted, with its subfolders\' only when asked', async () => {
     for (const key of [`${folder}/b.txt`, `${folder}/a.txt`, `${folder}/sub/c.txt`]) {
       await target.upload({ localPath: await localFile('x', Buffer.from('x')), key });
     }
     await expect(target.listKeys(folder)).resolves.toEqual([`${folder}/a.txt`, `${folder}/b.txt`]);
+    await expect(target.listKeys(folder, { recursive: true })).resolves.toEqual([`${folder}/a.txt`, `${folder}/b.txt`, `${folder}/sub/c.txt`]);
     await expect(target.listKeys(`${folder}/nothing-here`)).resolves.toEqual([]);
   });
 

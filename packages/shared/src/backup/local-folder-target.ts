@@ -69,12 +69,16 @@ export class LocalFolderTarget implements SyncTarget {
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  async listKeys(folderKey: string): Promise<string[]> {
-    const entries = await readdir(this.pathOf(folderKey), { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
-      throw err;
-    });
-    return entries.filter((e) => e.isFile() && !isTempFileName(e.name)).map((e) => `${folderKey}/${e.name}`).sort();
+  async listKeys(folderKey: string, options: { recursive?: boolean } = {}): Promise<string[]> {
+    const entries = await readdir(this.pathOf(folderKey), { withFileTypes: true, recursive: options.recursive ?? false })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
+        throw err;
+      });
+    return entries
+      .filter((e) => e.isFile() && !isTempFileName(e.name))
+      .map((e) => path.relative(this.root, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+      .sort();
   }
 
   async delete(keys: readonly string[]): Promise<DeleteOutcome[]> {

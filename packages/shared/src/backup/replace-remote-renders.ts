@@ -29,10 +29,11 @@ export async function replaceEarlierRemoteRenders(
   }
   const doomed: string[] = [];
   const result: RemoteReplacement = { deleted: [], failed: [] };
+  const listing = await listingFor(target, [...byFolder.keys()]);
   await mapConcurrently([...byFolder], 4, async ([folderKey, committed]) => {
     let remote: string[];
     try {
-      remote = (await target.listKeys(folderKey)).flatMap((key) => relativePathOfSharedKeyOrNone(key));
+      remote = (await listing(folderKey)).flatMap((key) => relativePathOfSharedKeyOrNone(key));
     } catch (err) {
       result.failed.push({ key: folderKey, error: err });
       return;
@@ -50,6 +51,22 @@ export async function replaceEarlierRemoteRenders(
     else result.failed.push({ key: outcome.key, error: outcome.error });
   }
   return result;
+}
+
+/** Past this many series folders in one batch, their parent is listed once (recursively) instead of each. */
+const FOLDERS_LISTED_ONE_BY_ONE = 8;
+
+/**
+ * How to get the keys of each folder: one listing per folder for a few, one recursive listing of their common parent
+ * (`data/candles`) for many (a 250-coin batch is then a page or two, not 250 calls).
+ */
+async function listingFor(target: SyncTarget, folderKeys: readonly string[]): Promise<(folderKey: string) => Promise<string[]>> {
+  const parents = new Set(folderKeys.map((f) => path.posix.dirname(f)));
+  if (folderKeys.length <= FOLDERS_LISTED_ONE_BY_ONE || parents.size !== 1) return (folderKey) => target.listKeys(folderKey);
+  const all = target.listKeys([...parents][0]!, { recursive: true });
+  // Keep a failed listing from being an unhandled rejection before the first folder awaits it.
+  all.catch(() => undefined);
+  return async (folderKey) => (await all).filter((key) => path.posix.dirname(key) === folderKey);
 }
 
 function relativePathOfSharedKeyOrNone(key: string): string[] {

@@ -46,8 +46,11 @@ export interface SyncTarget {
   uploadMany(requests: readonly UploadRequest[]): Promise<UploadOutcome[]>;
   /** Every file in the folder `folderKey` (such as `data/candles`) and its subfolders, sorted by key; none if it is absent. */
   list(folderKey: string): Promise<RemoteFile[]>;
-  /** The keys of the files directly in the folder `folderKey`, sorted; none if it is absent. Nothing is hashed. */
-  listKeys(folderKey: string): Promise<string[]>;
+  /**
+   * The keys of the files in the folder `folderKey` (and, with `recursive`, its subfolders), sorted; none if it is
+   * absent. Nothing is hashed.
+   */
+  listKeys(folderKey: string, options?: { recursive?: boolean }): Promise<string[]>;
   /**
    * Deletes files (Dropbox: one `delete_batch` per up to 1000). One outcome per key, in order; a key with no file is
    * deleted already, so deleting twice is fine.

@@ -175,12 +175,13 @@ export class DropboxTarget implements SyncTarget {
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  async listKeys(folderKey: string): Promise<string[]> {
+  async listKeys(folderKey: string, options: { recursive?: boolean } = {}): Promise<string[]> {
     const folder = this.pathOf(folderKey);
     const keys: string[] = [];
     let page: files.ListFolderResult;
     try {
-      page = (await this.send(`list_folder ${folderKey}`, () => this.client.filesListFolder({ path: folder, limit: 2000 }), true)).result;
+      page = (await this.send(`list_folder ${folderKey}`, () =>
+        this.client.filesListFolder({ path: folder, recursive: options.recursive ?? false, limit: 2000 }), true)).result;
     } catch (err) {
       if (err instanceof NotFound) return [];
       throw err;
