@@ -101,6 +101,7 @@ describe('Prometheus metrics', () => {
     const target: SyncTarget = {
       kind: local.kind, description: local.description,
       stat: (key) => local.stat(key), upload: (r) => local.upload(r), list: (f) => local.list(f), download: (k, p) => local.download(k, p),
+      listKeys: (f, o) => local.listKeys(f, o), delete: (keys) => local.delete(keys),
       uploadMany: async (requests) => {
         if (!answer429) return local.uploadMany(requests);
         answer429 = false;

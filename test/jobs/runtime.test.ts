@@ -118,7 +118,7 @@ describe('the job runtime: one handler table, one failure policy', () => {
     const [id] = await producer.add(JobName.SyncFile, [{
       relativePath: 'candles/BTC/BTC-USDT_1d_20240101_20240102.parquet',
       source: { kind: 'candles', exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1d', startMs: 0, endMs: 86_400_000 },
-      contentHash: 'a'.repeat(64),
+      file: { size: 1, mtimeMs: 0, contentHash: 'a'.repeat(64) },
     }]);
     const job = await finished(producer, QueueName.Sync, id!);
     expect(job.attemptsMade).toBe(1);
@@ -146,7 +146,7 @@ describe('the job producer: ids, attempts and retention by job name', () => {
     const sync = (contentHash: string) => producer.optionsFor(JobName.SyncFile, {
       relativePath: 'candles/BTC/BTC-USDT_1d_20240101_20240102.parquet',
       source: { kind: 'candles', exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1d', startMs: 0, endMs: 1 },
-      contentHash,
+      file: { size: 1, mtimeMs: 0, contentHash },
     }).jobId;
     expect(sync('a'.repeat(64))).toBe(sync('a'.repeat(64)));
     expect(sync('a'.repeat(64))).not.toBe(sync('b'.repeat(64)));

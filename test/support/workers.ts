@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { backupFeature, type BackupFeatureOptions } from '@ferry/shared/backup';
 import { collectFeature } from '@ferry/shared/collect';
-import { FERRY_BACKOFF, JobProducer, startWorkers, type QueueName, type RunningWorkers, type SyncFilePayload, type WorkerDeps } from '@ferry/shared/jobs';
+import { FERRY_BACKOFF, JobName, startWorkers, syncJobId, type QueueName, type RunningWorkers, type SyncFilePayload, type WorkerDeps } from '@ferry/shared/jobs';
 import { preloadFeature } from '@ferry/shared/preload';
 
 /** The workers of one feature, as the services start them (services/*\/src/main.ts), for in-process tests. */
@@ -27,14 +27,13 @@ export function openQueue(name: QueueName, connection: Redis, prefix: string): Q
   return new Queue(name, { connection, prefix });
 }
 
-/** Chains a file's sync the way a handler does (through the producer), onto the queue's Redis and prefix. */
+/**
+ * Adds a sync job under the id the producer would give it. The payload may lack the file facts, as jobs queued by
+ * older code do; then the sync worker hashes the file itself.
+ */
 export async function chainSyncJob(queue: Queue, payload: SyncFilePayload, contentHash: string, attempts = 3): Promise<string> {
-  const producer = new JobProducer({ connection: queue.opts.connection as Redis, prefix: queue.opts.prefix!, attempts });
-  try {
-    return await producer.chainSync({ ...payload, contentHash });
-  } finally {
-    await producer.close();
-  }
+  const job = await queue.add(JobName.SyncFile, payload, { ...jobOptions(attempts), jobId: syncJobId(payload.relativePath, contentHash) });
+  return job.id!;
 }
 
 /** Attempts and the ferry backoff, for jobs a test adds by hand (with its own id, or none). */

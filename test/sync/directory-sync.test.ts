@@ -26,6 +26,8 @@ function counting(target: SyncTarget): SyncTarget & { calls: { stat: number; upl
     upload: (request) => target.upload(request),
     uploadMany: (requests) => ((calls.uploadMany += 1), target.uploadMany(requests)),
     list: (folder) => target.list(folder),
+    listKeys: (folder, options) => target.listKeys(folder, options),
+    delete: (keys) => target.delete(keys),
     download: (key, local) => target.download(key, local),
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { restoreCandles } from '@ferry/shared/backup';
 import { type CandleSeries } from '@ferry/shared/core';
 import { DropboxTarget } from '@ferry/shared/dropbox';
 import { readCandles } from '@ferry/shared/postgres';
+import { writeCandlesParquet } from '@ferry/shared/parquet';
 import { DropboxCounter, startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { ferryInProcess } from '../support/ferry-cli.js';
@@ -158,5 +159,45 @@ describe('restoring a backup that holds unsafe names', () => {
     }
     const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM candles');
     expect(rows[0]!.n).toBe(10);
+  });
+});
+
+describe('restoring a backup that still holds several renders of a series', () => {
+  it('takes the newest (the latest last date) and skips the others as superseded', async () => {
+    const emulator = await startDropboxEmulator();
+    const db = await createTestDatabase();
+    const work = await mkdtemp(path.join(os.tmpdir(), 'ferry-old-renders-'));
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-new-machine-'));
+    try {
+      const { appKey, appSecret, refreshToken } = emulator.credentials;
+      const target = new DropboxTarget({ root: '/ferry', apiBaseUrl: emulator.url, contentBaseUrl: emulator.url, auth: { kind: 'refresh', appKey, appSecret, refreshToken } });
+      // Renders of 40 and 50 days of the same coin, left side by side by older ferry; the older one's closes differ,
+      // so restoring it too would show in PostgreSQL.
+      const [older] = await writeCandleFiles(path.join(work, 'older'), 1, 40);
+      await writeCandlesParquet(older!.localPath, older!.candles.map((c) => ({ ...c, close: c.close + 1 })));
+      const olderBytes = await readFile(older!.localPath);
+      await emulator.putFile(`/ferry/data/${older!.payload.relativePath}`, olderBytes);
+      const [newest] = await writeCandleFiles(path.join(work, 'newest'), 1, 50);
+      await target.upload({ localPath: newest!.localPath, key: `data/${newest!.payload.relativePath}` });
+      // A local copy of the older render on the new machine goes too: DATA_DIR keeps one file per series.
+      const localOlder = path.join(dataDir, ...older!.payload.relativePath.split('/'));
+      await mkdir(path.dirname(localOlder), { recursive: true });
+      await writeFile(localOlder, olderBytes);
+
+      const result = await restoreCandles({ target, db: db.pool, dataDir, exchange: 'binance' });
+
+      expect(result).toMatchObject({
+        files: 2, downloaded: 1, rows: 50, failed: [],
+        skipped: [{ key: `data/${older!.payload.relativePath}`, reason: `superseded by data/${newest!.payload.relativePath}` }],
+      });
+      expect(await readCandles(db.pool, { exchange: 'binance', symbol: 'C0/USDT', timeframe: '1d' }, { start: 0, end: T0 + 1000 * DAY })).toEqual(newest!.candles);
+      expect(Buffer.compare(await readFile(path.join(dataDir, newest!.payload.relativePath)), await readFile(newest!.localPath))).toBe(0);
+      await expect(readFile(localOlder)).rejects.toThrow(/ENOENT/);
+    } finally {
+      await emulator.close();
+      await db.drop();
+      await rm(work, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

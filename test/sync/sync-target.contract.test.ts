@@ -114,6 +114,29 @@ describe.each(Object.keys(targets))('the %s sync target', (name) => {
     await expect(target.list(`${folder}/nothing-here`)).resolves.toEqual([]);
   });
 
+  it('lists the keys in a folder, sorted, with its subfolders\' only when asked', async () => {
+    for (const key of [`${folder}/b.txt`, `${folder}/a.txt`, `${folder}/sub/c.txt`]) {
+      await target.upload({ localPath: await localFile('x', Buffer.from('x')), key });
+    }
+    await expect(target.listKeys(folder)).resolves.toEqual([`${folder}/a.txt`, `${folder}/b.txt`]);
+    await expect(target.listKeys(folder, { recursive: true })).resolves.toEqual([`${folder}/a.txt`, `${folder}/b.txt`, `${folder}/sub/c.txt`]);
+    await expect(target.listKeys(`${folder}/nothing-here`)).resolves.toEqual([]);
+  });
+
+  it('deletes files with one outcome each, in order; a key with no file counts as deleted', async () => {
+    const keys = [`${folder}/old-1.parquet`, `${folder}/old-2.parquet`, `${folder}/current.parquet`];
+    for (const key of keys) await target.upload({ localPath: await localFile('x', Buffer.from(key)), key });
+
+    const outcomes = await target.delete([keys[0]!, `${folder}/never-there.parquet`, keys[1]!]);
+
+    expect(outcomes).toEqual([
+      { key: keys[0], ok: true }, { key: `${folder}/never-there.parquet`, ok: true }, { key: keys[1], ok: true },
+    ]);
+    await expect(target.listKeys(folder)).resolves.toEqual([`${folder}/current.parquet`]);
+    await expect(target.stat(keys[0]!)).resolves.toBeUndefined();
+    await expect(target.delete([keys[0]!])).resolves.toEqual([{ key: keys[0], ok: true }]);
+  });
+
   it('downloads a file over an older local copy, whole, and leaves no temp file behind', async () => {
     const data = randomBytes(300_000);
     const key = `${folder}/restore/me.parquet`;

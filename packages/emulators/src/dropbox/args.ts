@@ -66,6 +66,11 @@ const sessionType = z.union([
   z.strictObject({ '.tag': z.enum(['sequential', 'concurrent']) }).transform((v) => v['.tag']),
 ]);
 
+const deleteArg = z.strictObject({
+  path: pathString(PathPattern.writePathOrId),
+  parent_rev: z.string().min(9).regex(/^[0-9a-f]+$/, 'expected a rev').optional(),
+});
+
 export const Args = {
   upload: z.strictObject({ ...commitInfoFields, content_hash: sha256Hex.optional() }),
   sessionStart: z.strictObject({ close: z.boolean().optional(), session_type: sessionType.optional(), content_hash: sha256Hex.optional() }),
@@ -97,6 +102,9 @@ export const Args = {
   }),
   listFolderContinue: z.strictObject({ cursor: z.string().min(1) }),
   download: z.strictObject({ path: pathString(PathPattern.readPath), rev: z.string().optional() }),
+  delete: deleteArg,
+  // Dropbox allows up to 1000 entries per batch.
+  deleteBatch: z.strictObject({ entries: z.array(deleteArg).max(1000) }),
 } as const;
 
 export type FinishArgs = z.infer<typeof finishArgs>;

@@ -15,6 +15,15 @@ export interface DropboxState {
   tokens: TokenRegistry;
   /** `finish_batch` (v1) jobs by async_job_id. */
   batchJobs: Map<string, BatchJob>;
+  /** `delete_batch` jobs by async_job_id. */
+  deleteJobs: Map<string, DeleteBatchJob>;
+}
+
+export interface DeleteBatchJob {
+  pollsLeft: number;
+  entries: Array<{ path: string; parent_rev?: string }>;
+  /** Set once the job has run; later checks repeat it. */
+  result?: unknown[];
 }
 
 export interface BatchJob {

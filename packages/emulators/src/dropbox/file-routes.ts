@@ -3,7 +3,7 @@ import { defineRoute, type DropboxState, type Route } from './context.js';
 import { badRequest, lookupNotFound, malformedPath, routeError, tagged } from './errors.js';
 import { parsePath } from './paths.js';
 import { httpHeaderSafeJson, jsonReply, type Reply } from './reply.js';
-import { fileMetadata, taggedMetadata, type Entry } from './store.js';
+import { deletedMetadata, fileMetadata, taggedMetadata, type Entry } from './store.js';
 
 /** Reading: `files/get_metadata`, `files/list_folder`, `files/list_folder/continue`, `files/download`. */
 
@@ -57,10 +57,13 @@ function listPage(state: DropboxState, cursor: ListCursor): Reply {
     const next: ListCursor = hasMore ? { ...cursor, after: last } : { ...cursor, after: undefined };
     return jsonReply({ entries: page.map(taggedMetadata), cursor: encodeCursor(next), has_more: hasMore });
   }
-  const changed = scope.filter((e) => e.seq > cursor.seq).sort((a, b) => a.seq - b.seq);
+  const changed = [
+    ...scope.filter((e) => e.seq > cursor.seq).map((e) => ({ seq: e.seq, metadata: taggedMetadata(e) })),
+    ...state.store.deletedInside(cursor.folder, cursor.recursive, cursor.seq).map((d) => ({ seq: d.seq, metadata: deletedMetadata(d) })),
+  ].sort((a, b) => a.seq - b.seq);
   const page = changed.slice(0, cursor.limit);
   const next: ListCursor = { ...cursor, seq: page.at(-1)?.seq ?? cursor.seq };
-  return jsonReply({ entries: page.map(taggedMetadata), cursor: encodeCursor(next), has_more: changed.length > page.length });
+  return jsonReply({ entries: page.map((c) => c.metadata), cursor: encodeCursor(next), has_more: changed.length > page.length });
 }
 
 export const fileRoutes: Record<string, Route> = {

@@ -75,6 +75,7 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
     sessions: new UploadSessions(() => store.newBlobPath()),
     tokens: new TokenRegistry(app, refreshTokens, longLivedTokens),
     batchJobs: new Map(),
+    deleteJobs: new Map(),
   };
 
   const running = await startHttpEmulator<DropboxSettings>({

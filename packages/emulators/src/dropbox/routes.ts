@@ -3,6 +3,7 @@ import type { FaultRule } from '../common/control.js';
 import { bearerFrom } from './auth.js';
 import type { DropboxState, Route, RouteCall, RouteStyle } from './context.js';
 import { authError, badRequest, rateLimited, serverError, unknownRoute } from './errors.js';
+import { deleteRoutes } from './delete-routes.js';
 import { fileRoutes } from './file-routes.js';
 import { resetReply, textReply, type Reply } from './reply.js';
 import { DropboxCounter, DropboxFault } from './settings.js';
@@ -10,7 +11,7 @@ import { uploadRoutes } from './upload-routes.js';
 
 /** The route table, and the checks every call passes in order: faults, auth, rate limits, wire format, the route. */
 
-export const routes: Record<string, Route> = { ...uploadRoutes, ...fileRoutes };
+export const routes: Record<string, Route> = { ...uploadRoutes, ...fileRoutes, ...deleteRoutes };
 
 export const TOKEN_ROUTE = 'oauth2/token';
 

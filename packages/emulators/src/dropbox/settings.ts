@@ -9,6 +9,8 @@ export interface DropboxSettings extends BaseSettings {
   finishBatchPollsBeforeComplete: number;
   /** Page size of `list_folder` when the caller gives no `limit`. Default 500. */
   listFolderDefaultLimit: number;
+  /** How many `delete_batch/check` polls answer `in_progress` before the job completes. Default 1. */
+  deleteBatchPollsBeforeComplete: number;
 }
 
 export const defaultDropboxSettings: DropboxSettings = {
@@ -18,6 +20,7 @@ export const defaultDropboxSettings: DropboxSettings = {
   maxRequestBytes: 150 * 1024 * 1024,
   finishBatchPollsBeforeComplete: 1,
   listFolderDefaultLimit: 500,
+  deleteBatchPollsBeforeComplete: 1,
 };
 
 /**
@@ -25,7 +28,7 @@ export const defaultDropboxSettings: DropboxSettings = {
  *
  *  - `expire-token`: the request's (valid) access token expires now; it and later calls with it get
  *    `401 expired_access_token`, as when Dropbox ends a token earlier than its `expires_in` announced.
- *  - `too-many-write-operations`: a write call (upload, upload_session/*) gets `429` with reason
+ *  - `too-many-write-operations`: a write call (upload, upload_session/*, delete_v2, delete_batch) gets `429` with reason
  *    `too_many_write_operations`, `Retry-After` and `retry_after` = `params.retryAfterSeconds` (default 1).
  *  - `batch-entry-too-many-write-operations`: one `finish_batch` entry fails with
  *    `{'.tag': 'failure', failure: {'.tag': 'too_many_write_operations'}}`, the others commit.
@@ -65,6 +68,8 @@ export const DropboxCounter = {
   commits: 'commits',
   /** Commits that wrote a new revision (an identical file already in place is not rewritten). */
   filesWritten: 'files-written',
+  /** Files and folders deleted by delete_v2 and delete_batch entries (a folder's contents not counted). */
+  deletes: 'deletes',
   /** Access tokens issued by the refresh_token grant. */
   tokenRefreshes: 'token-refreshes',
   /** Answers by status for every non-2xx answer: `status:401`, `status:409`, `status:429`, `status:500`. */

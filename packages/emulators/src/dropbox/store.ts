@@ -34,6 +34,14 @@ export interface FolderEntry {
 
 export type Entry = FileEntry | FolderEntry;
 
+/** What is left of a deleted file or folder: enough for a `list_folder/continue` to report it as a `deleted` change. */
+export interface DeletedEntry {
+  kind: 'deleted';
+  lower: string;
+  display: string;
+  seq: number;
+}
+
 export type WriteMode = { tag: 'add' } | { tag: 'overwrite' } | { tag: 'update'; rev: string };
 
 /** `CommitInfo` of the API, already validated. */
@@ -63,6 +71,7 @@ export function dropboxTimestamp(date: Date): string {
 export class FileStore {
   private readonly entries = new Map<string, Entry>();
   private readonly lowerById = new Map<string, string>();
+  private readonly tombstones = new Map<string, DeletedEntry>();
   private seq = 0;
   /** Revs are hex, at least 9 digits; a per-instance prefix keeps two emulators' revs apart. */
   private readonly revPrefix = randomBytes(2).toString('hex').slice(0, 3);
@@ -106,6 +115,27 @@ export class FileStore {
     return [...this.entries.values()]
       .filter((e) => (recursive ? isInside(e.lower, folderLower) : parentOf(e.lower) === folderLower))
       .sort(byLower);
+  }
+
+  /** Deletions inside a folder (`''` = root) since `afterSeq`, for the changes a list_folder cursor reports. */
+  deletedInside(folderLower: string, recursive: boolean, afterSeq: number): DeletedEntry[] {
+    return [...this.tombstones.values()].filter((t) =>
+      t.seq > afterSeq && (recursive ? isInside(t.lower, folderLower) : parentOf(t.lower) === folderLower));
+  }
+
+  /**
+   * Deletes a file, or a folder with everything inside it (`files/delete_v2`), and returns the entry as it was.
+   * Dropbox deletes a folder's contents with it; each deleted item becomes a `deleted` change for list_folder cursors.
+   */
+  remove(entry: Entry): Entry {
+    const doomed = entry.kind === 'folder' ? [entry, ...this.listInside(entry.lower, true)] : [entry];
+    for (const item of doomed) {
+      this.entries.delete(item.lower);
+      this.lowerById.delete(item.id);
+      if (item.kind === 'file') discard(item.blobPath);
+      this.tombstones.set(item.lower, { kind: 'deleted', lower: item.lower, display: item.display, seq: ++this.seq });
+    }
+    return entry;
   }
 
   /** Writes a file directly (test seeding), as an `overwrite` commit would. */
@@ -209,6 +239,7 @@ export class FileStore {
       seq,
     };
     if (previous?.kind === 'file') discard(previous.blobPath);
+    this.tombstones.delete(lower);
     this.entries.set(lower, entry);
     this.lowerById.set(entry.id, lower);
     return entry;
@@ -227,6 +258,7 @@ export class FileStore {
         continue;
       }
       const folder: FolderEntry = { kind: 'folder', id: newId(), lower, display: folderDisplay, seq: ++this.seq };
+      this.tombstones.delete(lower);
       this.entries.set(lower, folder);
       this.lowerById.set(folder.id, lower);
       parentDisplay = folderDisplay;
@@ -271,6 +303,11 @@ export function taggedMetadata(entry: Entry): Record<string, unknown> {
   return { '.tag': 'folder', name: nameOf(entry), path_lower: entry.lower, path_display: entry.display, id: entry.id };
 }
 
-function nameOf(entry: Entry): string {
+/** `DeletedMetadata`, as list_folder/continue reports a deletion. */
+export function deletedMetadata(entry: DeletedEntry): Record<string, unknown> {
+  return { '.tag': 'deleted', name: nameOf(entry), path_lower: entry.lower, path_display: entry.display };
+}
+
+function nameOf(entry: Entry | DeletedEntry): string {
   return entry.display.slice(entry.display.lastIndexOf('/') + 1);
 }

@@ -3,7 +3,7 @@ import { PermanentError } from '../core/errors.js';
 import type { DropboxCredentials } from '../dropbox/dropbox-client.js';
 import { DropboxTarget } from '../dropbox/dropbox-target.js';
 import { LocalFolderTarget } from './local-folder-target.js';
-import type { RemoteFile, SyncTarget, UploadOutcome } from './sync-target.js';
+import type { DeleteOutcome, RemoteFile, SyncTarget, UploadOutcome } from './sync-target.js';
 
 /**
  * SYNC_TARGET=none: backups are off. Nothing is uploaded and nothing is there to restore; the sync worker says so at
@@ -27,6 +27,14 @@ export class NoSyncTarget implements SyncTarget {
 
   async list(): Promise<RemoteFile[]> {
     return [];
+  }
+
+  async listKeys(): Promise<string[]> {
+    return [];
+  }
+
+  async delete(keys: readonly string[]): Promise<DeleteOutcome[]> {
+    return keys.map((key) => ({ key, ok: true as const }));
   }
 
   async download(key: string): Promise<RemoteFile> {

@@ -1,7 +1,7 @@
 import { MANUAL_RATE_LIMIT_ENABLER } from '../jobs/failures.js';
 import { JobName, QueueName } from '../jobs/names.js';
 import type { FeatureDeps, WorkerFeature } from '../jobs/workers.js';
-import { recordFileSyncs } from '../postgres/file-sync-store.js';
+import { forgetFileSyncs, recordFileSyncs } from '../postgres/file-sync-store.js';
 import { localFileForSync } from '../series-files/render-missing-file.js';
 import { describeSyncRules, directorySyncRules, syncSchedulerId, type DirectorySyncRule } from './directory-rules.js';
 import { syncDirectories, type DirectorySyncResult } from './directory-sync.js';
@@ -15,6 +15,8 @@ import type { SyncOutcome } from './upload-if-changed.js';
 export type SyncJobResult =
   | { status: 'uploaded' | 'skipped-identical'; target: string; key: string; relativePath: string; size: number; contentHash: string; sentBytes: number; rendered: boolean }
   | { status: 'not-synced'; reason: string }
+  /** The file was replaced by a newer render of its series before the job ran: nothing uploaded, nothing rendered. */
+  | { status: 'superseded'; relativePath: string; supersededBy: string; reason: string }
   | ({ status: 'synced-directory'; rule: string; target: string } & Omit<DirectorySyncResult, 'rateLimited'>);
 
 export interface BackupFeatureOptions {
@@ -63,12 +65,19 @@ export async function backupFeature(deps: FeatureDeps, options: BackupFeatureOpt
           if (target.kind === 'none') return { status: 'not-synced', reason: 'SYNC_TARGET is none' };
           const key = keyOf(payload.relativePath);
           const local = await localFileForSync(payload, { db, dataDir: config.dataDir });
+          if (local.status === 'superseded') {
+            ctx.log(local.reason);
+            // It was counted as pending when it was chained; the newer render has its own job and record.
+            await forgetFileSyncs(db, targetName, [key]);
+            return { status: 'superseded', relativePath: payload.relativePath, supersededBy: local.supersededBy, reason: local.reason };
+          }
           if (local.rendered) ctx.log(`${payload.relativePath} was not on this host's disk: rendered it from PostgreSQL`);
           const outcome = await batcher.add({
             localPath: local.localPath,
             key,
             relativePath: payload.relativePath,
             runId: payload.runId,
+            known: local.facts,
             onProgress: (sentBytes, totalBytes) => ctx.progress(
               { sentBytes, totalBytes, percent: totalBytes ? Math.round((sentBytes / totalBytes) * 1000) / 10 : 100 },
               { force: sentBytes >= totalBytes },

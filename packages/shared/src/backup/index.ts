@@ -6,6 +6,7 @@ export * from './handlers.js';
 export * from './local-folder-target.js';
 export * from './path-inside-data-dir.js';
 export * from './remote-layout.js';
+export * from './replace-remote-renders.js';
 export * from './restore-candles.js';
 export * from './sync-batch.js';
 export * from './sync-target.js';

@@ -1,9 +1,9 @@
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PermanentError } from '../core/errors.js';
 import { isTempFileName, writeFileAtomically, type WrittenFile } from '../core/atomic-file.js';
 import { contentHashOfFile } from '../core/content-hash.js';
-import { isValidKey, type RemoteFile, type SyncTarget, type UploadOutcome, type UploadRequest } from './sync-target.js';
+import { isValidKey, type DeleteOutcome, type RemoteFile, type SyncTarget, type UploadOutcome, type UploadRequest } from './sync-target.js';
 
 /**
  * A folder as the sync target (SYNC_LOCAL_DIR; a mounted disk or network share): the embedded default when no
@@ -71,6 +71,32 @@ export class LocalFolderTarget implements SyncTarget {
       found.push({ key, size: info.size, contentHash: await contentHashOfFile(absolute) });
     }
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async listKeys(folderKey: string, options: { recursive?: boolean } = {}): Promise<string[]> {
+    const entries = await readdir(this.pathOf(folderKey), { withFileTypes: true, recursive: options.recursive ?? false })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
+        throw err;
+      });
+    return entries
+      .filter((e) => e.isFile() && !isTempFileName(e.name))
+      .map((e) => path.relative(this.root, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+      .sort();
+  }
+
+  async delete(keys: readonly string[]): Promise<DeleteOutcome[]> {
+    const outcomes: DeleteOutcome[] = [];
+    for (const key of keys) {
+      try {
+        // force: a file already gone is deleted.
+        await rm(this.pathOf(key), { force: true });
+        outcomes.push({ key, ok: true });
+      } catch (err) {
+        outcomes.push({ key, ok: false, error: err });
+      }
+    }
+    return outcomes;
   }
 
   async download(key: string, localPath: string): Promise<RemoteFile> {

@@ -6,6 +6,8 @@ import { errorMessage } from '../core/errors.js';
 import { contentHashOfFile } from '../core/content-hash.js';
 import { mapConcurrently } from '../core/map-concurrently.js';
 import { parseCandleFilePath } from '../series-files/parse-file-name.js';
+import { replaceEarlierRenders } from '../series-files/render-series-file.js';
+import { newestRenders } from '../series-files/renders.js';
 import { readCandleFile } from '../parquet/read-candle-file.js';
 import { resolveInsideDataDir } from './path-inside-data-dir.js';
 import { CANDLES_FOLDER_KEY, relativePathOfSharedKey } from './remote-layout.js';
@@ -51,6 +53,8 @@ export interface RestoreCandlesResult {
  * machine does not download history again: a following `ferry collect` over the same range finds nothing missing.
  * Each file's content hash is checked against the target's metadata (a file already in DATA_DIR with that hash is
  * not fetched again); inserts are conflict-safe, so restoring twice changes nothing. An empty target is fine.
+ * A backup that still holds several renders of a series (from before renders replaced each other) gives the newest
+ * one, by series-files' rule (the latest last date); the others are skipped as superseded.
  */
 export async function restoreCandles(options: RestoreCandlesOptions): Promise<RestoreCandlesResult> {
   const log = options.log ?? (() => undefined);
@@ -61,7 +65,14 @@ export async function restoreCandles(options: RestoreCandlesOptions): Promise<Re
     return result;
   }
   log(`restoring ${remote.length} candle file(s) from ${options.target.description} as exchange ${options.exchange}`);
+  const supersededBy = supersededRenders(remote);
   await mapConcurrently(remote, options.concurrency ?? 4, async (file) => {
+    const newer = supersededBy.get(file.key);
+    if (newer !== undefined) {
+      result.skipped.push({ key: file.key, reason: `superseded by ${newer}` });
+      log(`skipped ${file.key}: superseded by ${newer}`);
+      return;
+    }
     try {
       const restored = await restoreFile(file, options);
       if ('skipped' in restored) {
@@ -105,6 +116,8 @@ async function restoreFile(
   const localPath = await resolveInsideDataDir(options.dataDir, relativePath);
   const downloaded = !(await hasSameFile(localPath, file));
   if (downloaded) await options.target.download(file.key, localPath);
+  // DATA_DIR keeps one file per series, as the download worker leaves it.
+  await replaceEarlierRenders(options.dataDir, relativePath);
   const series: CandleSeries = { exchange: options.exchange, symbol: parsed.file.symbol, timeframe: parsed.file.timeframe };
   let rows = 0;
   let inserted = 0;
@@ -125,4 +138,19 @@ async function hasSameFile(localPath: string, remote: RemoteFile): Promise<boole
   const info = await stat(localPath).catch(() => undefined);
   if (!info?.isFile() || info.size !== remote.size) return false;
   return (await contentHashOfFile(localPath)) === remote.contentHash;
+}
+
+/** Key -> the key of the newer render of the same series that supersedes it. */
+function supersededRenders(remote: readonly RemoteFile[]): Map<string, string> {
+  const keyOf = new Map<string, string>();
+  for (const file of remote) {
+    try {
+      const relativePath = relativePathOfSharedKey(file.key);
+      if (relativePath !== undefined) keyOf.set(relativePath, file.key);
+    } catch {
+      // Not a path under DATA_DIR: restoreFile skips it with its reason.
+    }
+  }
+  const { superseded } = newestRenders([...keyOf.keys()]);
+  return new Map(superseded.map((s) => [keyOf.get(s.relativePath)!, keyOf.get(s.by)!]));
 }

@@ -2,8 +2,9 @@ import { errorMessage, RateLimitedError } from '../core/errors.js';
 import { type Logger } from '../core/logger.js';
 import { QueueName } from '../jobs/names.js';
 import { bytesSynced, filesSynced, rateLimitPauses } from '../metrics/ferry-metrics.js';
-import { recordFileSyncs } from '../postgres/file-sync-store.js';
+import { forgetFileSyncs, recordFileSyncs } from '../postgres/file-sync-store.js';
 import { type Pool } from '../postgres/pool.js';
+import { replaceEarlierRemoteRenders } from './replace-remote-renders.js';
 import { type SyncTarget } from './sync-target.js';
 import { uploadIfChanged, type FileToSync, type SyncOutcome } from './upload-if-changed.js';
 
@@ -15,7 +16,7 @@ export interface BatchItem extends FileToSync {
 
 /**
  * What the batcher does with a batch: mark the files pending, sync them (skip identical, upload the rest with one
- * commit), and record each success. Failures are recorded by the job that owns the file, which knows whether it will
+ * commit), record each success, and delete the earlier renders of the series just committed from the target. Failures are recorded by the job that owns the file, which knows whether it will
  * be retried.
  */
 export function syncBatch(deps: {
@@ -58,10 +59,19 @@ export function syncBatch(deps: {
         contentHash: o.contentHash, mtimeMs: o.mtimeMs, reason: null, runId: item.runId,
       }];
     }));
+    const committed = outcomes.flatMap((o, index) => (o.status === 'failed' ? [] : [items[index]!.relativePath]));
+    const replaced = await replaceEarlierRemoteRenders(deps.target, committed, new Date());
+    await forgetFileSyncs(deps.db, targetName, replaced.deleted);
+    if (replaced.failed.length > 0) {
+      // The current files are in place; the next commit of these series deletes what is left.
+      deps.logger.warn({ failed: replaced.failed.length, first: `${replaced.failed[0]!.key}: ${errorMessage(replaced.failed[0]!.error)}` },
+        'earlier renders not deleted from the target');
+    }
     const count = (status: SyncOutcome['status']) => outcomes.filter((o) => o.status === status).length;
     const firstFailure = outcomes.find((o) => o.status === 'failed');
     deps.logger.info({
       files: items.length, uploaded: count('uploaded'), identical: count('skipped-identical'), failed: count('failed'),
+      replaced: replaced.deleted.length,
       sentBytes: outcomes.reduce((n, o) => n + (o.status === 'failed' ? 0 : o.sentBytes), 0), ms: Date.now() - started,
       ...(firstFailure?.status === 'failed' ? { firstFailure: errorMessage(firstFailure.error) } : {}),
     }, 'batch synced');

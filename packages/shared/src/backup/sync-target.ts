@@ -29,6 +29,8 @@ export type UploadOutcome =
   | { ok: true; file: RemoteFile; sentBytes: number }
   | { ok: false; error: unknown };
 
+export type DeleteOutcome = { key: string; ok: true } | { key: string; ok: false; error: unknown };
+
 export interface SyncTarget {
   readonly kind: 'dropbox' | 'local' | 'none';
   /** For logs: `dropbox /ferry`, `local /backup`, `none`. Never holds a credential. */
@@ -44,6 +46,16 @@ export interface SyncTarget {
   uploadMany(requests: readonly UploadRequest[]): Promise<UploadOutcome[]>;
   /** Every file in the folder `folderKey` (such as `data/candles`) and its subfolders, sorted by key; none if it is absent. */
   list(folderKey: string): Promise<RemoteFile[]>;
+  /**
+   * The keys of the files in the folder `folderKey` (and, with `recursive`, its subfolders), sorted; none if it is
+   * absent. Nothing is hashed.
+   */
+  listKeys(folderKey: string, options?: { recursive?: boolean }): Promise<string[]>;
+  /**
+   * Deletes files (Dropbox: one `delete_batch` per up to 1000). One outcome per key, in order; a key with no file is
+   * deleted already, so deleting twice is fine.
+   */
+  delete(keys: readonly string[]): Promise<DeleteOutcome[]>;
   /**
    * Downloads `key` to `localPath`: streamed into a temp file beside it, checked against the target's content hash,
    * then renamed over `localPath`. Returns the target's description of the file.

@@ -6,6 +6,11 @@ import type { RemoteFile, SyncTarget, UploadRequest } from './sync-target.js';
 export interface FileToSync {
   localPath: string;
   key: string;
+  /**
+   * Size and content hash already known for the file (computed as it was written, carried by its sync job): it is
+   * then not read to be hashed. Trusted only while the file still has this size.
+   */
+  known?: Pick<LocalFacts, 'size' | 'contentHash'>;
   onProgress?: UploadRequest['onProgress'];
 }
 
@@ -26,7 +31,8 @@ export function isIdentical(local: Pick<LocalFacts, 'size' | 'contentHash'>, rem
 }
 
 /**
- * Syncs files to a target, skipping those it already holds: each local file is hashed (with the one content hasher)
+ * Syncs files to a target, skipping those it already holds: each local file is hashed (with the one content hasher,
+ * unless its hash is `known`)
  * and compared with the target's size and hash; the others go up together in one `uploadMany` (one batch commit on
  * Dropbox). One outcome per file, in order; a file failing does not fail the others.
  */
@@ -40,7 +46,7 @@ export async function uploadIfChanged(
   await mapConcurrently(files, options.parallel ?? 16, async (file, index) => {
     let local: LocalFacts | undefined;
     try {
-      local = await localFacts(file.localPath);
+      local = await localFacts(file);
       const remote = await target.stat(file.key);
       if (isIdentical(local, remote)) outcomes[index] = { key: file.key, status: 'skipped-identical', sentBytes: 0, ...local };
       else changed.push({ index, file, local });
@@ -64,8 +70,9 @@ export async function uploadIfChanged(
 /** A small file is read in one go (a stream costs more than the hashing); a large one is hashed as it streams. */
 const READ_WHOLE_BELOW_BYTES = 4 * 1024 * 1024;
 
-async function localFacts(localPath: string): Promise<LocalFacts> {
+async function localFacts({ localPath, known }: FileToSync): Promise<LocalFacts> {
   const info = await stat(localPath);
+  if (known && known.size === info.size) return { size: info.size, mtimeMs: info.mtimeMs, contentHash: known.contentHash };
   if (info.size >= READ_WHOLE_BELOW_BYTES) return { size: info.size, mtimeMs: info.mtimeMs, contentHash: await contentHashOfFile(localPath) };
   const data = await readFile(localPath);
   return { size: data.length, mtimeMs: info.mtimeMs, contentHash: contentHashOfBuffer(data) };

@@ -6,7 +6,8 @@ import { type Candle, type CandleSeries } from '../core/candle.js';
 import { DataValidationError } from '../core/errors.js';
 import { type CandleSource } from '../exchange/ccxt-candle-source.js';
 import { type CollectCandlesPayload, type SyncFilePayload } from '../jobs/payloads.js';
-import { writeCandlesParquet } from '../parquet/write-candles.js';
+import { contentHashOfFile } from '../core/content-hash.js';
+import { readCandleFile } from '../parquet/read-candle-file.js';
 import { readCandles } from '../postgres/candle-store.js';
 import { type Range } from './plan.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.js';
@@ -53,12 +54,7 @@ describe('collectCandles', () => {
     db: db.pool,
     source,
     dataDir,
-    writeParquet: async (rel, candles) => {
-      const w = await writeCandlesParquet(path.join(dataDir, rel), candles);
-      return { bytes: w.bytes, contentHash: `hash-${w.rows}` };
-    },
-    existingFileHash: (rel) => fs.access(path.join(dataDir, rel)).then(() => 'hash-on-disk', () => undefined),
-    chainSync: async (p, hash) => void synced.push({ payload: p, hash }),
+    chainSync: async (p) => void synced.push({ payload: p, hash: p.file!.contentHash }),
     progress: () => undefined,
     log: () => undefined,
   });
@@ -100,9 +96,31 @@ describe('collectCandles', () => {
     const written = await fs.stat(path.join(dataDir, first.file!.relativePath));
     synced.length = 0;
     const again = await collectCandles(payload(), deps(source));
-    expect(again.file).toMatchObject({ relativePath: first.file!.relativePath, bytes: 0 });
+    expect(again.file).toEqual(first.file);
     expect((await fs.stat(path.join(dataDir, first.file!.relativePath))).mtimeMs).toBe(written.mtimeMs);
-    expect(synced).toEqual([{ payload: expect.objectContaining({ relativePath: first.file!.relativePath }), hash: 'hash-on-disk' }]);
+    const onDisk = await contentHashOfFile(path.join(dataDir, first.file!.relativePath));
+    expect(synced).toEqual([{
+      payload: expect.objectContaining({
+        relativePath: first.file!.relativePath,
+        file: { size: written.size, mtimeMs: Math.trunc(written.mtimeMs), contentHash: onDisk },
+      }),
+      hash: onDisk,
+    }]);
+  });
+
+  it('replaces the earlier file of the coin when a later run adds candles, and the new file holds the whole series', async () => {
+    const source = new FakeSource(T0 + 100 * H);
+    const first = await collectCandles(payload(), deps(source));
+    source.nowMs = T0 + 130 * H;
+    // A later window, as a scheduled run's moves with the clock: the file still holds every stored candle.
+    const later = await collectCandles(payload({ mode: 'forward', startMs: T0 + 24 * H }), deps(source));
+    expect(later.file?.relativePath).toBe('candles/BTC/BTC-USDT_1h_20240101_20240106.parquet');
+    expect(later.file?.relativePath).not.toBe(first.file?.relativePath);
+    expect(await fs.readdir(path.join(dataDir, 'candles', 'BTC'))).toEqual(['BTC-USDT_1h_20240101_20240106.parquet']);
+    const rows: Candle[] = [];
+    for await (const group of readCandleFile(path.join(dataDir, later.file!.relativePath))) rows.push(...group);
+    expect(rows).toEqual(await readCandles(db.pool, series, { start: 0, end: T0 + 1000 * H }));
+    expect(synced.at(-1)!.payload.file?.contentHash).toBe(await contentHashOfFile(path.join(dataDir, later.file!.relativePath)));
   });
 
   it('records the exchange\'s own holes once and does not chase them again', async () => {

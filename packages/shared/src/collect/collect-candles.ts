@@ -1,16 +1,16 @@
-import { assertValidCandles, type Candle, type CandleSeries } from '../core/candle.js';
+import { assertValidCandles, type CandleSeries } from '../core/candle.js';
 import { timeframeMs, type Timeframe } from '../core/timeframes.js';
 import { type CandleSource } from '../exchange/ccxt-candle-source.js';
 import { type CollectCandlesPayload, type SyncFilePayload } from '../jobs/payloads.js';
-import { countCandles, insertCandles, knownExchangeGaps, readCandles, recordExchangeGaps, storedIslands } from '../postgres/candle-store.js';
+import { countCandles, insertCandles, knownExchangeGaps, recordExchangeGaps, storedIslands } from '../postgres/candle-store.js';
 import { type Pool } from '../postgres/pool.js';
-import { candleFilePath } from '../series-files/file-name.js';
+import { renderSeriesFile, syncPayloadOf } from '../series-files/render-series-file.js';
 import { collectionRange, expectedCandleCount, findExchangeHoles, planMissingRanges, planPages, type Range } from './plan.js';
 
 /**
  * One collect-candles job: plan from what PostgreSQL holds, fetch only the missing pages, store each page as it
- * arrives (so an interrupted job keeps its progress), record the exchange's own holes, render the Parquet file from
- * PostgreSQL and chain its sync. The I/O comes in as `deps`, so the flow is tested with real PostgreSQL and the
+ * arrives (so an interrupted job keeps its progress), record the exchange's own holes, render the series' Parquet file
+ * from PostgreSQL (series-files: it replaces the series' earlier file) and chain its sync. The I/O comes in as `deps`, so the flow is tested with real PostgreSQL and the
  * emulator, and nothing here knows about BullMQ.
  */
 export interface CandleProgress {
@@ -28,10 +28,8 @@ export interface CollectDeps {
   db: Pool;
   source: CandleSource;
   dataDir: string;
-  writeParquet(relativePath: string, candles: readonly Candle[]): Promise<{ bytes: number; contentHash: string }>;
-  /** The content hash of a file already under dataDir, or undefined (then an unchanged series is not rendered again). */
-  existingFileHash(relativePath: string): Promise<string | undefined>;
-  chainSync(payload: SyncFilePayload, contentHash: string): Promise<void>;
+  /** Queues the sync of the file just rendered; the payload carries its size and content hash. */
+  chainSync(payload: SyncFilePayload): Promise<void>;
   progress(p: CandleProgress): void;
   log(message: string): void;
   /** Aborted on shutdown: the job stops between pages and is handed back to the queue. */
@@ -113,7 +111,7 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
   const expectedAfter = expectedCandleCount(range, gapsAfter, step);
 
   report('writing');
-  const file = await renderFile(payload, series, range, pages.length > 0, deps);
+  const file = await renderFile(payload, series, pages.length > 0, deps);
   const status = stillMissing.length > 0 ? 'partial' : pages.length === 0 ? 'skipped' : 'complete';
   deps.progress({
     phase: 'done', fetched, stored, expected: expectedAfter, have: records, requests, requestsPlanned: pages.length,
@@ -126,39 +124,30 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
   };
 }
 
-/** Renders the coin's Parquet file from PostgreSQL (same rows, same bytes on any host) and chains its sync. */
+/**
+ * Renders the coin's Parquet file from PostgreSQL (same rows, same bytes on any host) and chains its sync. A job that
+ * fetched nothing keeps the file already there, and only hashes it.
+ */
 async function renderFile(
   payload: CollectCandlesPayload,
   series: CandleSeries,
-  range: Range,
   changed: boolean,
   deps: CollectDeps,
 ): Promise<CollectResult['file']> {
-  const candles = await readCandles(deps.db, series, range);
-  const first = candles[0];
-  const last = candles.at(-1);
-  if (!first || !last) return null;
-  const relativePath = candleFilePath({ symbol: series.symbol, timeframe: series.timeframe, startMs: first.openTime, endMs: last.openTime });
-  let bytes = 0;
-  let contentHash = changed ? undefined : await deps.existingFileHash(relativePath);
-  if (contentHash === undefined) {
-    ({ bytes, contentHash } = await deps.writeParquet(relativePath, candles));
-    deps.log(`wrote ${relativePath} (${candles.length} rows, ${bytes} bytes)`);
+  const rendered = await renderSeriesFile({ kind: 'candles', ...series }, deps, { reuseExisting: !changed });
+  if (!rendered) return null;
+  const { relativePath, rows, size } = rendered;
+  if (rendered.written) deps.log(`wrote ${relativePath} (${rows} rows, ${size} bytes)`);
+  if (rendered.replaced.length > 0) deps.log(`${relativePath} replaces ${rendered.replaced.join(', ')}`);
+  if (rendered.supersededBy) {
+    // Another job rendered a newer file of the series meanwhile; its sync is that job's.
+    deps.log(`${relativePath} is superseded by ${rendered.supersededBy}, rendered meanwhile`);
+    return { relativePath: rendered.supersededBy, rows, bytes: size };
   }
   // Chained even when the file was already there: an attempt killed between writing it and chaining its sync leaves
   // it unsynced otherwise. Same bytes, same job id, so a sync chained before is not queued twice.
-  await deps.chainSync(
-    {
-      relativePath,
-      source: {
-        kind: 'candles', exchange: series.exchange, symbol: series.symbol, timeframe: series.timeframe,
-        startMs: first.openTime, endMs: last.openTime + timeframeMs(series.timeframe),
-      },
-      runId: payload.runId,
-    },
-    contentHash,
-  );
-  return { relativePath, rows: candles.length, bytes };
+  await deps.chainSync(syncPayloadOf(rendered, payload.runId));
+  return { relativePath, rows, bytes: size };
 }
 
 function iso(ms: number): string {

@@ -1,12 +1,9 @@
 import { chainFileSync } from '../backup/chain-sync.js';
-import { resolveInsideDataDir } from '../backup/path-inside-data-dir.js';
-import { contentHashOfFile } from '../core/content-hash.js';
 import { openExchange } from '../exchange/open-exchange.js';
 import { JobName, QueueName } from '../jobs/names.js';
 import type { CollectCandlesPayload } from '../jobs/payloads.js';
 import type { FeatureDeps, WorkerFeature } from '../jobs/workers.js';
 import { candlesStored, rateLimitPauses } from '../metrics/ferry-metrics.js';
-import { writeCandlesParquet } from '../parquet/write-candles.js';
 import { countItemPause, finishItem, markItemRunning } from '../runs/run-store.js';
 import { collectCandles, type CandleProgress } from './collect-candles.js';
 import { candleItemKey } from './queue-collection.js';
@@ -57,17 +54,8 @@ export function collectFeature(deps: FeatureDeps): WorkerFeature {
             source,
             dataDir: config.dataDir,
             signal: ctx.signal,
-            writeParquet: async (relativePath, candles) => {
-              const target = await resolveInsideDataDir(config.dataDir, relativePath);
-              const written = await writeCandlesParquet(target, candles);
-              return { bytes: written.bytes, contentHash: await contentHashOfFile(target) };
-            },
-            existingFileHash: async (relativePath) => contentHashOfFile(await resolveInsideDataDir(config.dataDir, relativePath)).catch((err: unknown) => {
-              if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-              throw err;
-            }),
-            chainSync: async (syncPayload, contentHash) => {
-              const id = await chainFileSync({ producer, db, sync: config.sync }, { ...syncPayload, contentHash });
+            chainSync: async (syncPayload) => {
+              const id = await chainFileSync({ producer, db, sync: config.sync }, syncPayload);
               ctx.log(`chained sync job ${id}`);
             },
             progress: (p: CandleProgress) => ctx.progress({ ...p }, { force: p.phase !== 'fetching' || p.requests === 0 }),

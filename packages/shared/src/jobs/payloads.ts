@@ -65,9 +65,14 @@ export const syncFilePayload = z
       .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path without ..'),
     source: fileSource,
     runId: z.uuid().optional(),
-    /** The file's Dropbox content hash and size as written: the sync side does not hash it again. */
-    contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-digit hex content hash').optional(),
-    size: z.number().int().nonnegative().optional(),
+    /**
+     * The file as it was written: the sync worker trusts this hash while the file's size and mtime are unchanged, so
+     * a file is hashed once, as it is written. Absent in jobs queued by older code: then the file is hashed.
+     */
+    file: z
+      .object({ size: z.number().int().nonnegative(), mtimeMs: epochMs, contentHash: z.string().regex(/^[0-9a-f]{64}$/) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type SyncFilePayload = z.infer<typeof syncFilePayload>;

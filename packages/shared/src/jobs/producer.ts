@@ -41,6 +41,11 @@ export function preloadJobId(runId: string): string {
   return `preload.${runId}`;
 }
 
+/** A sync job is named by path and content: the same bytes are never queued twice, new bytes are. */
+export function syncJobId(relativePath: string, contentHash: string): string {
+  return safeId(['sync', createHash('sha256').update(`${relativePath}\n${contentHash}`).digest('hex').slice(0, 24)]);
+}
+
 /** A record over every job name: a job kind without a policy is a compile error. */
 const POLICIES: { [N in JobName]: JobPolicy<N> } = {
   [JobName.CollectCandles]: {
@@ -54,10 +59,9 @@ const POLICIES: { [N in JobName]: JobPolicy<N> } = {
   },
   [JobName.FinishPreload]: { id: (p) => preloadJobId(p.runId) + (p.round ? `.${p.round}` : ''), keep: ONE_OFF },
   [JobName.SyncFile]: {
-    // Path and content hash: the same bytes are never queued twice, new bytes are.
     id: (p) => {
-      if (!p.contentHash) throw new Error(`sync job for ${p.relativePath} has no content hash`);
-      return safeId(['sync', createHash('sha256').update(`${p.relativePath}\n${p.contentHash}`).digest('hex').slice(0, 24)]);
+      if (!p.file) throw new Error(`sync job for ${p.relativePath} has no file facts to name it by`);
+      return syncJobId(p.relativePath, p.file.contentHash);
     },
     keep: ONE_OFF,
   },

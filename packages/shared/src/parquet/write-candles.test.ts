@@ -6,6 +6,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'h
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Candle } from '../core/candle.js';
 import { DataValidationError } from '../core/errors.js';
+import { contentHashOfBuffer, DROPBOX_HASH_BLOCK_SIZE } from '../core/content-hash.js';
 import { CANDLE_PARQUET_CREATED_BY, DEFAULT_ROW_GROUP_ROWS, writeCandlesParquet } from './write-candles.js';
 
 const MINUTE = 60_000;
@@ -64,7 +65,10 @@ describe('writeCandlesParquet', () => {
 
     const written = await writeCandlesParquet(target, candles, { rowGroupRows: 1_000 });
 
-    expect(written).toEqual({ path: target, rows: 2_500, bytes: (await stat(target)).size });
+    const info = await stat(target);
+    expect(written).toEqual({
+      path: target, rows: 2_500, bytes: info.size, mtimeMs: Math.trunc(info.mtimeMs), contentHash: contentHashOfBuffer(await readFile(target)),
+    });
     const expected = candles.map((c) => ({ ...c }));
     const fromHyparquet = (await hyparquetRows(target)).map(({ timestamp, ...prices }) => ({
       openTime: (timestamp as Date).getTime(),
@@ -145,12 +149,21 @@ describe('writeCandlesParquet', () => {
   it('writes a valid file with the same columns and no rows for an empty series', async () => {
     const target = path.join(dir, 'empty.parquet');
 
-    expect(await writeCandlesParquet(target, [])).toEqual({ path: target, rows: 0, bytes: (await stat(target)).size });
+    expect(await writeCandlesParquet(target, [])).toMatchObject({ path: target, rows: 0, bytes: (await stat(target)).size });
 
     expect(await hyparquetRows(target)).toEqual([]);
     expect(await duckRows(`SELECT count(*) AS n FROM read_parquet('${target}')`)).toEqual([{ n: 0n }]);
     const described = await duckRows(`DESCRIBE SELECT * FROM read_parquet('${target}')`);
     expect(described.map((r) => r['column_type'])).toEqual(['TIMESTAMP WITH TIME ZONE', ...Array(5).fill('DOUBLE')]);
+  });
+
+  it("gives the Dropbox content hash of the bytes it wrote, across row groups and 4 MiB blocks, without reading the file", async () => {
+    const target = path.join(dir, 'long.parquet');
+    const written = await writeCandlesParquet(target, makeCandles(200_000), { rowGroupRows: 30_000 });
+    const bytes = await readFile(target);
+    expect(bytes.length).toBeGreaterThan(DROPBOX_HASH_BLOCK_SIZE);
+    expect(written.bytes).toBe(bytes.length);
+    expect(written.contentHash).toBe(contentHashOfBuffer(bytes));
   });
 
   it('creates missing parent directories', async () => {

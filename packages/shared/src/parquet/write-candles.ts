@@ -4,6 +4,7 @@ import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from
 import type { Candle } from '../core/candle.js';
 import { DataValidationError } from '../core/errors.js';
 import { tempPathFor } from '../core/atomic-file.js';
+import { ContentHasher } from '../core/content-hash.js';
 
 /**
  * The one Parquet writer. A candle file has six required columns, in this order:
@@ -31,6 +32,10 @@ export interface WrittenCandleFile {
   rows: number;
   /** Size of the file in bytes. */
   bytes: number;
+  /** Dropbox content hash of the bytes, computed as they were written: the file is never read back to hash it. */
+  contentHash: string;
+  /** The file's mtime after it was written (the rename keeps it): with `bytes`, what tells a later rewrite apart. */
+  mtimeMs: number;
 }
 
 export const CANDLE_PARQUET_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const;
@@ -102,10 +107,11 @@ export async function writeCandlesParquet(
     if (batch.length > 0) await writeBatch();
     await parquet.finish();
     await handle.sync();
+    const { mtimeMs } = await handle.stat();
     handleOpen = false;
     await handle.close();
     await rename(tempPath, absolutePath);
-    written = { path: absolutePath, rows: batch.total, bytes: sink.offset };
+    written = { path: absolutePath, rows: batch.total, bytes: sink.offset, contentHash: sink.hasher.digest(), mtimeMs: Math.trunc(mtimeMs) };
   } catch (err) {
     if (handleOpen) await handle.close().catch(() => undefined);
     await rm(tempPath, { force: true });
@@ -186,14 +192,18 @@ class CandleBatch {
 /**
  * hyparquet-writer encodes into a growing buffer and calls `flush()` after each row group (awaiting a returned
  * promise before the next); this sink empties the buffer into the file there, so at most one row group is held.
+ * Every byte goes through the content hasher on its way to the file, in file order.
  */
 class FileHandleSink extends ByteWriter {
+  readonly hasher = new ContentHasher();
+
   constructor(private readonly handle: FileHandle) {
     super(1 << 20);
   }
 
   async flush(): Promise<void> {
     const bytes = this.getBytes();
+    this.hasher.update(bytes);
     let written = 0;
     while (written < bytes.length) {
       const { bytesWritten } = await this.handle.write(bytes, written, bytes.length - written);

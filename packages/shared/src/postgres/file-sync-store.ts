@@ -52,6 +52,12 @@ export async function recordFileSyncs(db: Queryable, records: readonly FileSyncR
   );
 }
 
+/** Drops the rows of files deleted from `target` (earlier renders of a series): the table describes what is there. */
+export async function forgetFileSyncs(db: Queryable, target: string, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await db.query('DELETE FROM file_syncs WHERE target = $1 AND remote_key = ANY($2::text[])', [target, keys]);
+}
+
 export interface LocalFileState {
   key: string;
   size: number;

@@ -1,18 +1,16 @@
-import { contentHashOfFile } from '../core/content-hash.js';
 import { type Timeframe } from '../core/timeframes.js';
 import { type FinishPreloadPayload, type SyncFilePayload } from '../jobs/payloads.js';
-import { writeCandlesParquet } from '../parquet/write-candles.js';
-import { barSpan, readBarPages } from '../postgres/bar-store.js';
+import { barSpan } from '../postgres/bar-store.js';
 import { type Pool } from '../postgres/pool.js';
 import { failedItems, finishItem } from '../runs/run-store.js';
-import { candleFilePath } from '../series-files/file-name.js';
+import { renderSeriesFile, syncPayloadOf } from '../series-files/render-series-file.js';
 import { marketRangeMs } from './plan.js';
 import { isSeriesItem, seriesItemKey, type PreloadOutcome } from './queue-preload.js';
-import { resolveInsideDataDir } from '../backup/path-inside-data-dir.js';
 
 /**
  * The end of a preload: once every file job is in (ingested or failed for good), one Parquet file per ticker from
  * PostgreSQL, in the candles' layout (`candles/TSLA/TSLA_1d_20201102_20251101.parquet`), each with a chained sync job.
+ * A ticker's file holds every bar PostgreSQL has of it (earlier preloads too) and replaces its earlier file.
  * It reports which files failed instead of waiting for them: failed children are ignored dependencies. Each ticker is
  * an item of the run (`seriesItemKey`), so the run completes only once its Parquet files are written, and `ferry
  * status` lists them like a collection's.
@@ -40,24 +38,17 @@ export async function finishPreload(payload: FinishPreloadPayload, deps: FinishP
       await finishItem(deps.db, payload.runId, seriesItemKey(t.ticker), { status: 'skipped', records: 0, error: `no bars from ${t.start} to ${t.end}` });
       continue;
     }
-    const relativePath = candleFilePath({ symbol: t.ticker, timeframe, startMs: span.first, endMs: span.last });
-    const absolute = await resolveInsideDataDir(deps.dataDir, relativePath);
-    const written = await writeCandlesParquet(absolute, flatten(readBarPages(deps.db, series, range)));
-    const syncJob = await deps.chainSync({
-      relativePath,
-      source: { kind: 'bars', source: t.market, ticker: t.ticker, timeframe, startMs: range.start, endMs: range.end },
-      runId: payload.runId,
-      contentHash: await contentHashOfFile(absolute),
-    });
-    deps.log(`${t.ticker}: ${written.rows} bar(s) -> ${relativePath} (sync job ${syncJob})`);
-    outcome.files.push({ ticker: t.ticker, path: relativePath, rows: written.rows, syncJob });
+    const rendered = await renderSeriesFile({ kind: 'bars', ...series }, deps);
+    if (!rendered) throw new Error(`${t.ticker}: bars vanished from PostgreSQL while its file was rendered`);
+    const { relativePath } = rendered;
+    if (rendered.replaced.length > 0) deps.log(`${t.ticker}: ${relativePath} replaces ${rendered.replaced.join(', ')}`);
+    const syncJob = await deps.chainSync(syncPayloadOf(rendered, payload.runId));
+    deps.log(`${t.ticker}: ${rendered.rows} bar(s) -> ${relativePath} (sync job ${syncJob})`);
+    outcome.files.push({ ticker: t.ticker, path: relativePath, rows: rendered.rows, syncJob });
     await finishItem(deps.db, payload.runId, seriesItemKey(t.ticker), {
-      status: 'complete', records: written.rows, details: { file: relativePath, sync_job: syncJob },
+      status: 'complete', records: rendered.rows, details: { file: relativePath, sync_job: syncJob },
     });
   }
   return outcome;
 }
 
-async function* flatten<T>(pages: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
-  for await (const page of pages) yield* page;
-}

@@ -1,6 +1,6 @@
-import { runInProgress, type RunInProgress } from '@ferry/shared/runs';
 import { randomBytes } from 'node:crypto';
 import { queueCollection, type CollectionContext, type CollectRequest, type QueuedCollection } from '@ferry/shared/collect';
+import { runInProgress, type RunInProgress } from '@ferry/shared/runs';
 
 /**
  * Longer than queueCollection can take (the top-N lookup makes a few exchange requests of EXCHANGE_TIMEOUT_MS each),
