@@ -5,17 +5,17 @@
  *
  *   npx tsx --conditions=ferry-source bench/queue-overhead/run.ts [--jobs 5000] [--concurrency 20] [--rounds 10] [--quick]
  *
- * "ferry's wrapper" is what every ferry worker puts around its processor: ferryWorkerOptions (manual rate-limit
- * enabler, lock and stall settings, ferry backoff), the payload parsed from `unknown`, failJob on error,
- * logWorkerEvents and observeWorkerJobs. The processor itself does nothing, so only the wrapper and the queue are
- * measured. Needs Redis (TEST_REDIS_URL, default 127.0.0.1:6379).
+ * "ferry's wrapper" is the job runtime every ferry worker runs in (packages/shared/src/jobs/runtime.ts): its worker
+ * options (manual rate-limit enabler, lock and stall settings, ferry backoff), the handler table, the payload parsed
+ * from `unknown`, the job context and the failure mapping, plus observeWorkerJobs. The handler itself does nothing,
+ * so only the runtime and the queue are measured. Needs Redis (TEST_REDIS_URL, default 127.0.0.1:6379).
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createLogger } from '@ferry/shared/core';
-import { failJob, FERRY_BACKOFF, ferryWorkerOptions, JobName, logWorkerEvents, parsePayload, type CollectCandlesPayload } from '@ferry/shared/jobs';
+import { FERRY_BACKOFF, JobName, QueueName, startJobRuntime, type CollectCandlesPayload } from '@ferry/shared/jobs';
 import { observeWorkerJobs } from '@ferry/shared/metrics';
 import { createRedis } from '@ferry/shared/redis';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
@@ -46,65 +46,50 @@ const PAYLOAD: CollectCandlesPayload = {
 const prefix = uniquePrefix('bench-queue');
 const logger = createLogger({ name: 'bench', level: 'warn', format: 'json' });
 
-function ferryWorker(queueName: string, queue: Queue): { worker: Worker; connection: Redis } {
+function ferryWorker(roundPrefix: string): { worker: Worker; close: () => Promise<void> } {
   const connection = createRedis(TEST_REDIS_URL, 'worker');
-  const shutdown = new AbortController();
-  // The shape of every ferry processor (see services/download-worker/src/candle-worker.ts), with no work inside.
-  async function processJob(job: Job, token?: string): Promise<{ ok: true }> {
-    try {
-      parsePayload(JobName.CollectCandles, job.data);
-      return { ok: true };
-    } catch (err) {
-      throw await failJob(err, {
-        job, token, queue, interrupted: shutdown.signal.aborted,
-        onFinalFailure: async (reason) => logger.error({ jobId: job.id, reason }, 'job failed'),
-      });
-    }
-  }
-  const worker = new Worker(queueName, processJob, {
-    ...ferryWorkerOptions({ connection, prefix, concurrency, lockMs: 30_000 }),
-    autorun: false,
+  const runtime = startJobRuntime({
+    handlers: { [JobName.CollectCandles]: { run: async () => ({ ok: true }) } },
+    concurrency: { [QueueName.Candles]: concurrency },
+    connection, prefix: roundPrefix, lockMs: 30_000, logger,
   });
-  logWorkerEvents(worker, logger, 'bench');
+  const worker = runtime.workers[0]!;
   observeWorkerJobs(worker);
-  return { worker, connection };
+  return { worker, close: async () => { await runtime.close(0); connection.disconnect(); } };
 }
 
-function rawWorker(queueName: string): { worker: Worker; connection: Redis } {
+function rawWorker(roundPrefix: string): { worker: Worker; close: () => Promise<void> } {
   // BullMQ's documented minimum: a connection that waits out Redis, the queue's prefix, the concurrency.
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  const worker = new Worker(queueName, async () => ({ ok: true }), { connection, prefix, concurrency, autorun: false });
-  return { worker, connection };
+  const worker = new Worker(QueueName.Candles, async () => ({ ok: true }), { connection, prefix: roundPrefix, concurrency });
+  return { worker, close: async () => { await worker.close(); connection.disconnect(); } };
 }
 
 /** Queues `jobs` identical jobs, then times one worker from its start to the last completion. */
 async function round(side: Side, jobs: number): Promise<number> {
-  const queueName = `overhead-${side}-${randomUUID().slice(0, 8)}`;
+  // Each round its own prefix: the runtime serves ferry's queue names, so rounds are kept apart by prefix.
+  const roundPrefix = `${prefix}-${randomUUID().slice(0, 8)}`;
   const queueConnection = createRedis(TEST_REDIS_URL, 'queue');
-  const queue = new Queue(queueName, { connection: queueConnection, prefix });
+  const queue = new Queue(QueueName.Candles, { connection: queueConnection, prefix: roundPrefix });
   try {
     for (let added = 0; added < jobs; added += 1000) {
       const n = Math.min(1000, jobs - added);
       await queue.addBulk(Array.from({ length: n }, () => ({ name: JobName.CollectCandles, data: PAYLOAD, opts: { attempts: 3, backoff: { type: FERRY_BACKOFF } } })));
     }
-    const { worker, connection } = side === 'ferry' ? ferryWorker(queueName, queue) : rawWorker(queueName);
+    const started = performance.now();
+    const { worker, close } = side === 'ferry' ? ferryWorker(roundPrefix) : rawWorker(roundPrefix);
     try {
-      await worker.waitUntilReady();
       let completed = 0;
-      const allDone = new Promise<void>((resolve, reject) => {
+      await new Promise<void>((resolve, reject) => {
         worker.on('completed', () => {
           if (++completed === jobs) resolve();
         });
         worker.on('failed', (_job, err) => reject(err));
       });
-      const started = performance.now();
-      void worker.run();
-      await allDone;
       const seconds = (performance.now() - started) / 1000;
       return jobs / seconds;
     } finally {
-      await worker.close();
-      connection.disconnect();
+      await close();
     }
   } finally {
     await queue.obliterate({ force: true });

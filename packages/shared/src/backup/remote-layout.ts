@@ -13,7 +13,6 @@ import { PermanentError } from '../core/errors.js';
  */
 
 export const DATED_DIRECTORIES = ['logs', 'models', 'monitoring', 'learning'] as const;
-export type DatedDirectory = (typeof DATED_DIRECTORIES)[number];
 
 /** The folder of shared data under a target's root. */
 export const SHARED_DATA_FOLDER = 'data';

@@ -31,8 +31,3 @@ export function alignDown(ms: number, timeframe: Timeframe): number {
   const step = TIMEFRAMES[timeframe];
   return Math.floor(ms / step) * step;
 }
-
-export function alignUp(ms: number, timeframe: Timeframe): number {
-  const step = TIMEFRAMES[timeframe];
-  return Math.ceil(ms / step) * step;
-}

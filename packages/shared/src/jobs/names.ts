@@ -1,9 +1,19 @@
 /**
- * Glossary
- *  - queue:  a BullMQ queue in Redis; one per kind of work, so each can be paused and rate-limited on its own.
- *  - job:    one unit of work on a queue: one coin x timeframe, one S3 file, one file to back up.
- *  - run:    one collection request (a `ferry collect` or a trigger); a row in `collection_runs`; its jobs carry its id.
- *  - worker: a process consuming one or more queues with some concurrency.
+ * Glossary: one meaning each, everywhere in ferry.
+ *  - run:       one request: a `ferry collect`, a `ferry preload`, an admin trigger or a scheduled collection; a row
+ *               in `collection_runs` (runs/run-store.ts). Its items are what it reports on: one per coin and timeframe,
+ *               per S3 file, and per flat-file ticker's Parquet file. Its jobs carry its id.
+ *  - queue:     a BullMQ queue in Redis; one per kind of work, so each can be paused and rate-limited on its own.
+ *  - job:       one unit of work on a queue, named by a JobName: one coin x timeframe, one S3 file, one file to back up.
+ *  - handler:   what runs the jobs of one name (jobs/runtime.ts); a feature (collect, preload, backup) brings its own.
+ *  - worker:    a process running some features' handlers, with some concurrency per queue.
+ *  - series:    the rows of one instrument in one timeframe: an exchange pair's candles or a flat-file ticker's bars.
+ *  - series file: the Parquet file rendered from a series (series-files/).
+ *  - timeframe: the length of one candle or bar (1m ... 1d); a preload's `interval` (1d, 1m) names one too.
+ *  - candles:   the rows of an exchange series (table `candles`); a flat-file ticker's rows are `bars`. The data folder
+ *               `candles/` holds the series files of both.
+ *  - source:    where a series comes from (an exchange through ccxt, a flat-file market); a sync payload's `source`
+ *               says which series, and range, its file was rendered from.
  */
 export const QueueName = {
   /** One job per coin and timeframe: download candles, store, write Parquet. */

@@ -37,7 +37,7 @@ function bareEtag(etag: string): string {
 }
 
 /** The flow parent that finishes a preload run. */
-export function preloadJobId(runId: string): string {
+function preloadJobId(runId: string): string {
   return `preload.${runId}`;
 }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './pool.js';
 import type { Candle } from '../core/candle.js';
 import type { Range } from '../collect/plan.js';
 import type { IngestedFile, ListedFile } from '../preload/plan.js';
@@ -47,24 +48,16 @@ export async function ingestFlatFile(
     const bars = first.done ? [] : first.value;
     return { rows: bars.length, written: await storeBars(db, file, bars, true) };
   }
-  const client = await db.connect();
-  let rows = 0;
-  let written = 0;
-  try {
-    await client.query('BEGIN');
+  return inTransaction(db, async (client) => {
+    let rows = 0;
+    let written = 0;
     for (let batch = first; !batch.done; batch = batch === first ? second : await iterator.next()) {
       rows += batch.value.length;
       written += await storeBars(client, file, batch.value, false);
     }
     await storeBars(client, file, [], true);
-    await client.query('COMMIT');
     return { rows, written };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface IngestedFileSpec extends ListedFile {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { inTransaction } from '../postgres/pool.js';
 import type { Range } from '../collect/plan.js';
 
 /**
@@ -44,9 +45,7 @@ export async function createOrReuseRun(
   itemKeys: readonly string[],
 ): Promise<CreatedRun> {
   const fingerprint = runFingerprint(kind, params);
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(db, async (client) => {
     const inserted = await client.query<{ id: string }>(
       `INSERT INTO collection_runs (kind, fingerprint, params) VALUES ($1, $2, $3)
        ON CONFLICT (fingerprint) WHERE status IN ('queued', 'running') DO NOTHING RETURNING id`,
@@ -65,14 +64,8 @@ export async function createOrReuseRun(
       `INSERT INTO run_items (run_id, item_key) SELECT $1, k FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING`,
       [runId, itemKeys],
     );
-    await client.query('COMMIT');
     return { runId, reused };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function markItemRunning(db: Queryable, runId: string, itemKey: string, attempt: number): Promise<void> {
