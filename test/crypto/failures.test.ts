@@ -43,6 +43,32 @@ describe('ferry collect when things go wrong', () => {
     expect(summary.details.find((d) => d.item === 'binance:BTC/USDT:1h')!.status).toBe('complete');
   });
 
+  it('a 451 from a restricted location fails every coin at once, saying why and pointing at EXCHANGE_URL', async () => {
+    h = await startCryptoHarness({ emulator: { nowMs: NOW } });
+    h.emulator.control.addFault({ name: 'restricted-location', pathIncludes: 'klines' });
+    const run = await h.ferry(['collect', '--symbols', 'BTC,ETH', '--days', '10', '--timeframe', '1h', '--wait', '--json']);
+    expect(run.code).toBe(1);
+    const summary = JSON.parse(run.stdout) as RunSummary;
+    expect(summary).toMatchObject({ total: 2, failed: 2 });
+    for (const d of summary.details) {
+      expect(d.attempts).toBe(1);
+      expect(d.last_error).toMatch(/HTTP 451 .*restricted location.*EXCHANGE_URL/);
+    }
+    // One request per coin: nothing retried into the refusal.
+    expect(h.emulator.control.counter('status:451')).toBe(2);
+  });
+
+  it('a 403 from the firewall pauses the queue like a rate limit and spends no attempt', async () => {
+    h = await startCryptoHarness({ emulator: { nowMs: NOW } });
+    h.emulator.control.addFault({ name: 'waf-block', pathIncludes: 'klines', remaining: 1 });
+    const run = await h.ferry(['collect', '--symbols', 'BTC', '--days', '10', '--timeframe', '1h', '--wait', '--json']);
+    expect(run.code).toBe(0);
+    const [btc] = (JSON.parse(run.stdout) as RunSummary).details;
+    expect(btc).toMatchObject({ status: 'complete', attempts: 1 });
+    expect(btc!.details['rate_limit_pauses']).toBe(1);
+    expect(h.emulator.control.counter('status:403')).toBe(1);
+  });
+
   it('a 429 storm: the run completes, pauses are counted, and the exchange never bans us', async () => {
     h = await startCryptoHarness({ emulator: { nowMs: NOW } });
     // The first 6 klines requests are refused (10 coins make 10 at least), and whatever is sent before Retry-After ends.

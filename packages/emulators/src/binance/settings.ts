@@ -109,6 +109,10 @@ export function assertValidSettings(s: BinanceSettings): void {
  *    row is null; the default), `short` (four fields instead of twelve), `text` (prices are words, not decimals) or
  *    `time-text` (the open time is a word).
  *  - `empty-list`: exchangeInfo lists no symbols (its rate limits stay) and the ticker list is `[]`.
+ *  - `restricted-location`: 451 with Binance's "Service unavailable from a restricted location" body, as Binance
+ *    answers every request from a blocked region. Not charged, no weight headers.
+ *  - `waf-block`: 403 with an HTML page, as the web application firewall answers a request that hit one of its rules.
+ *    Not charged, no weight headers.
  *  - `wrong-shape`: any endpoint answers 200 with a JSON object of no shape Binance uses, `{"unexpected": true}`.
  *    Charged like the answer it replaces.
  */
@@ -123,6 +127,8 @@ export const BinanceFault = {
   MalformedKline: 'malformed-kline',
   EmptyList: 'empty-list',
   WrongShape: 'wrong-shape',
+  RestrictedLocation: 'restricted-location',
+  WafBlock: 'waf-block',
 } as const;
 export type BinanceFault = (typeof BinanceFault)[keyof typeof BinanceFault];
 
