@@ -15,6 +15,23 @@ export interface Outage {
 /** A 4-hour exchange-wide outage two weeks before the listing anchor (inside any 60-day window that ends near it). */
 export const DEFAULT_OUTAGE: Outage = { start: LISTING_ANCHOR - 14 * DAY + 3 * HOUR, end: LISTING_ANCHOR - 14 * DAY + 7 * HOUR };
 
+/**
+ * A kline Binance serves with its open time off the interval's grid, as it does for some of 2017-2018
+ * (binance/binance-public-data #77: BTCUSDT 1h opening at 1518168494789, xx:28:14.789; #14: 1m klines off by 14 s
+ * and more). The candle of grid slot `slot` is served with open time `slot + offsetMs`; its values and close time
+ * stay the slot's.
+ */
+export interface OffGridKline {
+  /** Binance's symbol, e.g. `BTCUSDT`. */
+  symbol: string;
+  /** Binance's interval name, e.g. `1h`. */
+  interval: string;
+  /** The grid-aligned open time of the candle that is served off the grid. */
+  slot: number;
+  /** Added to its open time; not 0. */
+  offsetMs: number;
+}
+
 export interface BinanceSettings extends BaseSettings {
   /** The exchange's clock (which candle is open, what /time says); null = real time plus `clockOffsetMs`. */
   nowMs: number | null;
@@ -38,6 +55,8 @@ export interface BinanceSettings extends BaseSettings {
   coinCount: number;
   /** Exchange-wide outages. Default: [DEFAULT_OUTAGE]. */
   outages: Outage[];
+  /** Klines served with an open time off the grid. Default none. */
+  offGridKlines: OffGridKline[];
 }
 
 export const DEFAULT_SETTINGS: BinanceSettings = {
@@ -51,6 +70,7 @@ export const DEFAULT_SETTINGS: BinanceSettings = {
   violationsBeforeBan: 25,
   coinCount: 300,
   outages: [DEFAULT_OUTAGE],
+  offGridKlines: [],
 };
 
 /** The exchange's clock under these settings. */
@@ -89,6 +109,12 @@ export function assertValidSettings(s: BinanceSettings): void {
   }
   if (!Array.isArray(s.outages) || !s.outages.every((o) => Number.isSafeInteger(o.start) && Number.isSafeInteger(o.end) && o.start < o.end)) {
     throw new Error(`binance emulator setting outages: expected [{start, end}] with start < end, got ${JSON.stringify(s.outages)}`);
+  }
+  const offGridOk = (k: OffGridKline) => typeof k?.symbol === 'string' && typeof k.interval === 'string' &&
+    Number.isSafeInteger(k.slot) && Number.isSafeInteger(k.offsetMs) && k.offsetMs !== 0;
+  if (!Array.isArray(s.offGridKlines) || !s.offGridKlines.every(offGridOk)) {
+    throw new Error('binance emulator setting offGridKlines: expected [{symbol, interval, slot, offsetMs}] with integer times ' +
+      `and offsetMs not 0, got ${JSON.stringify(s.offGridKlines)}`);
   }
 }
 
