@@ -9,6 +9,11 @@ export interface DropboxSettings extends BaseSettings {
   finishBatchPollsBeforeComplete: number;
   /** Page size of `list_folder` when the caller gives no `limit`. Default 500. */
   listFolderDefaultLimit: number;
+  /**
+   * Largest page `list_folder` answers whatever `limit` the caller gives (Dropbox's limit is "an approximate number";
+   * it pages as it likes). Default 2000, the largest `limit` Dropbox accepts.
+   */
+  listFolderMaxLimit: number;
 }
 
 export const defaultDropboxSettings: DropboxSettings = {
@@ -18,6 +23,7 @@ export const defaultDropboxSettings: DropboxSettings = {
   maxRequestBytes: 150 * 1024 * 1024,
   finishBatchPollsBeforeComplete: 1,
   listFolderDefaultLimit: 500,
+  listFolderMaxLimit: 2000,
 };
 
 /**
@@ -36,6 +42,8 @@ export const defaultDropboxSettings: DropboxSettings = {
  *    `correct_offset` of the `incorrect_offset` error it gets next.
  *  - `server-error`: any call gets `params.status` (500 or 503, default 500) with a plain-text body and, when
  *    `params.retryAfterSeconds` is set, `Retry-After`.
+ *  - `cursor-reset`: `list_folder/continue` answers 409 `reset`: the cursor was invalidated, and (per the API spec)
+ *    the client must list again from the start.
  *  - `connection-reset`: the connection is reset without an answer: before the call is processed, or after it
  *    (its effects happen but the client never hears) with `params.afterProcessing: true`.
  */
@@ -47,6 +55,7 @@ export const DropboxFault = {
   ChunkFailure: 'chunk-failure',
   ServerError: 'server-error',
   ConnectionReset: 'connection-reset',
+  CursorReset: 'cursor-reset',
 } as const;
 export type DropboxFault = (typeof DropboxFault)[keyof typeof DropboxFault];
 
