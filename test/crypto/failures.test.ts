@@ -71,6 +71,20 @@ describe('ferry collect when things go wrong', () => {
     expect(btc!.last_error).toMatch(/off the 3600000 ms grid and its slot 2026-10-15T10:00:00.000Z already holds a candle/);
   });
 
+  it('top N skips symbols that are not TRADING (END_OF_DAY, HALT, CANCEL_ONLY); one asked for by name is collected', async () => {
+    const statuses = { ETHUSDT: 'HALT', SOLUSDT: 'END_OF_DAY', BNBUSDT: 'CANCEL_ONLY' } as const;
+    h = await startCryptoHarness({ emulator: { nowMs: NOW, symbolStatuses: statuses } });
+    const top = await h.ferry(['collect', '--top', '5', '--days', '2', '--timeframe', '1d', '--wait', '--json']);
+    expect(top.code).toBe(0);
+    const coins = (JSON.parse(top.stdout) as RunSummary).details.map((d) => d.item.split(':')[1]);
+    expect(coins).toHaveLength(5);
+    for (const skipped of ['ETH/USDT', 'SOL/USDT', 'BNB/USDT']) expect(coins).not.toContain(skipped);
+    // Its history up to the halt is still there: asked for by name, it is collected.
+    const named = await h.ferry(['collect', '--symbols', 'ETH', '--days', '2', '--timeframe', '1d', '--wait', '--json']);
+    expect(named.code).toBe(0);
+    expect((JSON.parse(named.stdout) as RunSummary).details[0]).toMatchObject({ item: 'binance:ETH/USDT:1d', status: 'complete' });
+  });
+
   it('a 451 from a restricted location fails every coin at once, saying why and pointing at EXCHANGE_URL', async () => {
     h = await startCryptoHarness({ emulator: { nowMs: NOW } });
     h.emulator.control.addFault({ name: 'restricted-location', pathIncludes: 'klines' });

@@ -1,4 +1,5 @@
 import type { BaseSettings } from '../common/control.js';
+import type { SymbolStatus } from './universe.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -57,6 +58,11 @@ export interface BinanceSettings extends BaseSettings {
   outages: Outage[];
   /** Klines served with an open time off the grid. Default none. */
   offGridKlines: OffGridKline[];
+  /**
+   * Statuses exchangeInfo gives symbols instead of their own (e.g. `{ ETHUSDT: 'HALT' }`): `END_OF_DAY`, `HALT`,
+   * `CANCEL_ONLY` and the others Binance uses. Klines are served as before (the history stays). Default none.
+   */
+  symbolStatuses: Record<string, SymbolStatus>;
 }
 
 export const DEFAULT_SETTINGS: BinanceSettings = {
@@ -71,6 +77,7 @@ export const DEFAULT_SETTINGS: BinanceSettings = {
   coinCount: 300,
   outages: [DEFAULT_OUTAGE],
   offGridKlines: [],
+  symbolStatuses: {},
 };
 
 /** The exchange's clock under these settings. */

@@ -35,7 +35,10 @@ export const defaultDropboxSettings: DropboxSettings = {
  *    `too_many_write_operations`, `Retry-After` and `retry_after` = `params.retryAfterSeconds` (default 1).
  *  - `batch-entry-too-many-write-operations`: one `finish_batch` entry fails with
  *    `{'.tag': 'failure', failure: {'.tag': 'too_many_write_operations'}}`, the others commit.
- *  - `too-many-requests`: any call gets `429` with reason `too_many_requests` (`params.retryAfterSeconds`, default 1).
+ *  - `too-many-requests`: any call gets `429` with reason `too_many_requests` (`params.retryAfterSeconds`, default 1);
+ *    with `params.body: 'text'` the body is plain text, not JSON, as Dropbox's front ends sometimes answer.
+ *  - `write-contention`: a write call gets `409` whose error is `{'.tag': 'path', reason: {'.tag':
+ *    'too_many_write_operations'}}`: lock contention reported inside the route's own error, without Retry-After.
  *  - `chunk-failure`: an `upload_session/append(_v2)` keeps only part of its bytes (`params.bytes`, else
  *    `params.fraction` of them, default 0.5), then resets the connection (`params.mode: 'reset'`, the default) or
  *    answers 500 (`'server-error'`). The session's offset has moved on, so the client must resume from the
@@ -52,6 +55,7 @@ export const DropboxFault = {
   TooManyWriteOperations: 'too-many-write-operations',
   BatchEntryTooManyWriteOperations: 'batch-entry-too-many-write-operations',
   TooManyRequests: 'too-many-requests',
+  WriteContention: 'write-contention',
   ChunkFailure: 'chunk-failure',
   ServerError: 'server-error',
   ConnectionReset: 'connection-reset',
