@@ -1,4 +1,4 @@
-import { DataValidationError, failureKindOf, PermanentError, TransientError, type FerryError } from '@ferry/shared/core';
+import { DataValidationError, failureKindOf, PermanentError, RateLimitedError, TransientError, type FerryError } from '@ferry/shared/core';
 import { listMarketsAndVolumes, openExchange, type CcxtCandleSource } from '@ferry/shared/exchange';
 import { createRedis } from '@ferry/shared/redis';
 import type { Redis } from 'ioredis';
@@ -73,6 +73,10 @@ describe('bad exchange answers become clear errors', () => {
       /: a kline is \["yesterday",.*: its open time is missing or not a number$/],
     ['no klines at all for a pair that is trading', fault('empty-page', 'klines'), fetchBtcPage, TransientError,
       new RegExp(`^binance BTC/USDT 1h candles from ${pageStart}: the exchange answered no candles at all from then on, although BTC/USDT is trading`)],
+    ['451 from a restricted location', fault('restricted-location', 'klines'), fetchBtcPage, PermanentError,
+      /^binance answered HTTP 451 \(unavailable for legal reasons\): \{"code":0,"msg":"Service unavailable from a restricted location.*Set EXCHANGE_URL to a proxy/],
+    ['403 from the firewall', fault('waf-block', 'klines'), fetchBtcPage, RateLimitedError,
+      /^binance answered HTTP 403 \(its web application firewall refused the request\); pausing before asking again$/],
     // markets
     ['an HTML page instead of exchangeInfo', fault('html', 'exchangeInfo'), loadMarkets, TransientError, /GET \/api\/v3\/exchangeInfo answered HTTP 200 with an HTML page/],
     ['exchangeInfo listing no symbols', fault('empty-list', 'exchangeInfo'), loadMarkets, TransientError, /^binance loadMarkets: the exchange listed no markets/],

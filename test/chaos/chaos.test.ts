@@ -26,6 +26,8 @@ describe('chaos: a mixed run (collection, preload, chained syncs) keeps every in
       e.control.clearFaults();
       e.control.configure({ errorRate: 0 });
     }
+    world.emulators.binance.control.configure({ offGridKlines: [] });
+    world.emulators.s3.control.configure({ serverSideEncryption: null });
   });
 
   /** Queues the mixed run, lets `chaos` loose on it, waits until it is over, and checks the invariants. */
@@ -79,9 +81,20 @@ describe('chaos: a mixed run (collection, preload, chained syncs) keeps every in
     await mixedRun('postgres outage', (s) => outage(s, world.postgres, 20_000));
   }, 600_000);
 
-  it('emulator faults: 10% 5xx, 5% connection resets, 2% truncated S3 bodies, a Dropbox token expiry, 429 storms', async () => {
+  it('emulator faults: 10% 5xx, 5% connection resets, 2% truncated S3 bodies, a Dropbox token expiry, 429 storms, ' +
+    'firewall 403s, off-grid candles, SSE-KMS ETags, wrong S3 checksums, Dropbox plain-text 429s and 409 write contention', async () => {
     const { binance, s3, dropbox } = world.emulators;
+    // The real services' quirks, on from the start: a BTC 1h candle off the grid (stored at its slot, so the truth
+    // still holds), flat files whose ETags are not MD5s.
+    const slot = Math.floor((NOW - 30 * DAY) / DAY) * DAY + 9 * 3_600_000;
+    binance.control.configure({ offGridKlines: [{ symbol: 'BTCUSDT', interval: '1h', slot, offsetMs: 1_694_789 }] });
+    s3.control.configure({ serverSideEncryption: 'aws:kms' });
     await mixedRun('emulator faults', async (s) => {
+      binance.control.addFault({ name: BinanceFault.WafBlock, remaining: 3, pathIncludes: 'klines' });
+      s3.control.addFault({ name: S3Fault.WrongChecksum, probability: 0.02, pathIncludes: 'day_aggs' });
+      // Dropbox's other ways of saying "slow down": a 429 in plain text, too_many_write_operations inside a 409.
+      dropbox.control.addFault({ name: DropboxFault.TooManyRequests, remaining: 3, params: { retryAfterSeconds: 1, body: 'text' } });
+      dropbox.control.addFault({ name: DropboxFault.WriteContention, remaining: 3 });
       for (const e of [binance, s3, dropbox]) e.control.configure({ errorRate: 0.1 });
       binance.control.addFault({ name: BinanceFault.ConnectionReset, probability: 0.05 });
       s3.control.addFault({ name: S3Fault.ConnectionReset, probability: 0.05 });

@@ -105,6 +105,33 @@ describe('flat-file faults: every bad download is caught, nothing half-written',
     expect(await ingested(key)).toBe(0);
   }, 60_000);
 
+  it('a body that fails the S3 checksum is reported as a checksum mismatch, retried, then fails with that reason', async () => {
+    const m = month(7);
+    const key = keyOf(m.days[3]!);
+    h.emulator!.control.addFault({ name: S3Fault.WrongChecksum, pathIncludes: key });
+    const { code, report } = await preload(m);
+    expect(code).toBe(1);
+    expect(report.failed_files).toHaveLength(1);
+    expect(report.failed_files[0]!.reason).toMatch(
+      new RegExp(`^checksum mismatch for s3://flatfiles/${key}: the \\d+ bytes received do not match the x-amz-checksum-crc32 S3 sent`));
+    expect(h.emulator!.control.counter(S3Counter.getKey(key))).toBe(3);
+    expect(await ingested(key)).toBe(0);
+  }, 60_000);
+
+  it('objects stored with SSE-KMS, whose ETags are not MD5s, download and ingest whole', async () => {
+    const m = month(8);
+    h.emulator!.control.configure({ serverSideEncryption: 'aws:kms' });
+    try {
+      const { code, report } = await preload(m);
+      expect(code).toBe(0);
+      expect(report).toMatchObject({ files: m.days.length, ingested: m.days.length, failed: 0 });
+      // One GET per file: nothing was refused and retried.
+      expect(h.emulator!.control.counter(S3Counter.getKey(keyOf(m.days[0]!)))).toBe(1);
+    } finally {
+      h.emulator!.control.configure({ serverSideEncryption: null });
+    }
+  }, 60_000);
+
   it('503 SlowDown pauses the queue and the file completes without spending its attempts', async () => {
     const m = month(6);
     const key = keyOf(m.days[0]!);

@@ -74,6 +74,31 @@ describe('a file larger than 150 MB', () => {
     expect(emulator.control.counter(DropboxCounter.calls('files/upload_session/finish_batch_v2'))).toBe(1);
   });
 
+  it('when the answer to the closing chunk is lost, commits the closed session instead of uploading again', async () => {
+    emulator.control.reset();
+    let appends = 0;
+    const losingLastAnswer: typeof fetch = async (input, init) => {
+      // The closing append (the 4th: 64..128, 128..192, 192..256, 256..300 MiB) is stored, but its answer is lost.
+      if (String(input).endsWith('/files/upload_session/append_v2') && ++appends === 4) {
+        emulator.control.addFault({ name: DropboxFault.ConnectionReset, remaining: 1, pathIncludes: 'append_v2', params: { afterProcessing: true } });
+      }
+      return fetch(input, init);
+    };
+    const { appKey, appSecret, refreshToken } = emulator.credentials;
+    const target = new DropboxTarget({
+      root: '/ferry', apiBaseUrl: emulator.url, contentBaseUrl: emulator.url,
+      auth: { kind: 'refresh', appKey, appSecret, refreshToken }, chunkBytes: CHUNK, fetch: losingLastAnswer,
+    });
+    const contentHash = await contentHashOfFile(bigFile);
+
+    const [outcome] = await target.uploadMany([{ localPath: bigFile, key: 'lost-answer/weights.bin', contentHash }]);
+
+    expect(outcome).toEqual({ ok: true, file: { key: 'lost-answer/weights.bin', size: SIZE, contentHash }, sentBytes: SIZE });
+    expect(emulator.control.counter(DropboxCounter.bytesReceived)).toBe(SIZE);
+    expect(emulator.control.counter(DropboxCounter.calls('files/upload_session/start'))).toBe(1);
+    expect(emulator.control.counter('fault:connection-reset')).toBe(1);
+  });
+
   it('goes up alone through an upload session finished with files/upload_session/finish', async () => {
     emulator.control.reset();
     const { appKey, appSecret, refreshToken } = emulator.credentials;

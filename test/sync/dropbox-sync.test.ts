@@ -152,4 +152,18 @@ describe('sync worker with Dropbox', () => {
     expect(duringPause).toEqual([]);
     expect(requests.some((r) => r.at >= first429 + 1_900)).toBe(true);
   });
+
+  it('a 429 in plain text and too_many_write_operations inside a 409 pause like a rate limit: no job fails, no attempt is spent', async () => {
+    const files = await writeCandleFiles(dataDir, 20);
+    await chainAll(files, 1);
+    emulator.control.addFault({ name: DropboxFault.TooManyRequests, remaining: 2, params: { retryAfterSeconds: 1, body: 'text' } });
+    emulator.control.addFault({ name: DropboxFault.WriteContention, remaining: 2 });
+    const config = configFor({ SYNC_BATCH_FILES: '5', SYNC_BATCH_WAIT_MS: '30' });
+    await startWorker(config, createSyncTarget(config.sync));
+
+    expect(await waitForFinished(queue, 20, 45_000)).toEqual({ completed: 20, failed: 0 });
+    expect(emulator.control.counter(`fault:${DropboxFault.TooManyRequests}`)).toBe(2);
+    expect(emulator.control.counter(`fault:${DropboxFault.WriteContention}`)).toBe(2);
+    expect(emulator.listFilePaths()).toHaveLength(20);
+  });
 });

@@ -7,7 +7,7 @@ import { type CandleSeries } from '@ferry/shared/core';
 import { DropboxTarget } from '@ferry/shared/dropbox';
 import { readCandles } from '@ferry/shared/postgres';
 import { writeCandlesParquet } from '@ferry/shared/parquet';
-import { DropboxCounter, startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
+import { DropboxCounter, DropboxFault, startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { ferryInProcess } from '../support/ferry-cli.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
@@ -78,6 +78,18 @@ describe('restoring the candle cache', () => {
     const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM candles');
     expect(rows[0]!.n).toBe(180);
     expect(lines[0]).toBe('restoring 5 candle file(s) from dropbox /ferry as exchange binance');
+  });
+
+  it('lists again from the start when Dropbox resets the listing cursor, and restores everything', async () => {
+    // Pages of two entries, so the listing needs list_folder/continue; the first continue's cursor is invalidated.
+    emulator.control.configure({ listFolderMaxLimit: 2 });
+    emulator.control.addFault({ name: DropboxFault.CursorReset, remaining: 1 });
+
+    const result = await restoreCandles({ target, db: db.pool, dataDir, exchange: 'binance' });
+
+    expect(result).toMatchObject({ files: 5, downloaded: 3, rows: 180, inserted: 180, failed: [] });
+    expect(emulator.control.counter('fault:cursor-reset')).toBe(1);
+    expect(emulator.control.counter(DropboxCounter.calls('files/list_folder'))).toBe(2);
   });
 
   it('restoring twice downloads and inserts nothing the second time; a local file with other bytes is replaced', async () => {

@@ -88,7 +88,15 @@ export function summaryTable(summary: RunSummary): string {
     `run ${summary.run_id} ${summary.status}: total ${summary.total}, complete ${summary.complete}, ` +
     `partial ${summary.partial}, failed ${summary.failed}, skipped ${summary.skipped}, pending ${summary.pending}, ` +
     `records ${summary.total_records}`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', totals].join('\n');
+  const anomalies = summary.details.flatMap((d) => {
+    const offGrid = d.details['off_grid_candles'];
+    if (!Array.isArray(offGrid) || offGrid.length === 0) return [];
+    const shown = (offGrid as { exchange_open_time: string; stored_at: string }[])
+      .map((o) => `${o.exchange_open_time} stored at ${o.stored_at}`);
+    return [`${d.item}: ${offGrid.length} candle(s) the exchange sent off the grid: ${shown.join(', ')}`];
+  });
+  const notes = anomalies.length ? ['', ...anomalies] : [];
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes, '', totals].join('\n');
 }
 
 /** A run succeeded when every item is complete or skipped. */

@@ -156,3 +156,17 @@ describe('the candle generator', () => {
     expect(truth).toHaveLength(2499 - 4); // the hours from 06:00 2500 hours ago to the open 05:00, minus the outage
   });
 });
+
+describe('klines served off the grid (offGridKlines)', () => {
+  const slot = Date.UTC(2026, 9, 15, 9);
+  const settings = { nowMs: NOW, offGridKlines: [{ symbol: 'BTCUSDT', interval: '1h', slot, offsetMs: 1_694_789 }] };
+
+  it('serve the slot candle with its open time moved, values and close time unchanged', () => {
+    const onGrid = emulatorKlines('BTCUSDT', '1h', { startTime: slot - H, limit: 3 }, at);
+    const served = emulatorKlines('BTCUSDT', '1h', { startTime: slot - H, limit: 3 }, settings);
+    expect(served.map((r) => r[0])).toEqual([slot - H, slot + 1_694_789, slot + H]);
+    expect(served[1]!.slice(1)).toEqual(onGrid[1]!.slice(1));
+    // The truth holds the candle at its slot, where a client that aligns it stores it.
+    expect(emulatorCandles('BTCUSDT', '1h', slot - H, slot + 2 * H, settings)).toEqual(onGrid.map(candleOf));
+  });
+});

@@ -1,6 +1,6 @@
 import { klineInterval, type KlineInterval } from './intervals.js';
 import { priceAt, unitHash } from './price-path.js';
-import { completeSettings, exchangeNow, type BinanceSettings, type Outage } from './settings.js';
+import { completeSettings, exchangeNow, type BinanceSettings, type OffGridKline, type Outage } from './settings.js';
 import { findSymbol, symbolHash, universe, type SymbolInfo } from './universe.js';
 
 /**
@@ -124,7 +124,16 @@ export function klineAt(info: SymbolInfo, interval: KlineInterval, openTime: num
  * Binance's klines semantics: with startTime, the first `limit` candles opening at or after it (not past endTime);
  * with only endTime, the last `limit` opening at or before it; with neither, the latest. The open candle is served.
  */
-export function klines(info: SymbolInfo, interval: KlineInterval, q: KlineQuery, now: number, outages: readonly Outage[]): KlineRow[] {
+export function klines(info: SymbolInfo, interval: KlineInterval, q: KlineQuery, now: number, outages: readonly Outage[],
+  offGrid: readonly OffGridKline[] = []): KlineRow[] {
+  const served = (row: KlineRow): KlineRow => {
+    const shift = offGrid.find((k) => k.symbol === info.symbol && k.interval === interval.name && k.slot === row[0]);
+    return shift ? [row[0] + shift.offsetMs, ...row.slice(1)] as KlineRow : row;
+  };
+  return klinesOnGrid(info, interval, q, now, outages).map(served);
+}
+
+function klinesOnGrid(info: SymbolInfo, interval: KlineInterval, q: KlineQuery, now: number, outages: readonly Outage[]): KlineRow[] {
   const spans = tradingSpans(info, outages, now);
   let last = interval.openAt(now);
   if (q.endTime !== undefined) last = Math.min(last, interval.openAt(q.endTime));
@@ -170,12 +179,13 @@ export function emulatorKlines(symbol: string, intervalName: string, query: Part
   settings: Partial<BinanceSettings> = {}): KlineRow[] {
   const s = completeSettings(settings);
   const { info, interval } = resolve(symbol, intervalName, s, query.timeZoneOffsetMs);
-  return klines(info, interval, { ...query, limit: query.limit ?? 500 }, exchangeNow(s), s.outages);
+  return klines(info, interval, { ...query, limit: query.limit ?? 500 }, exchangeNow(s), s.outages, s.offGridKlines);
 }
 
 /**
  * The truth tests compare a client's store with: every CLOSED candle opening in [startMs, endMs), as a client
- * parses it. The candle still open is never in it.
+ * parses it. The candle still open is never in it. Candles served off the grid (`offGridKlines`) are here at their
+ * grid slot, which is where a client that aligns them stores them.
  */
 export function emulatorCandles(symbol: string, intervalName: string, startMs: number, endMs: number,
   settings: Partial<BinanceSettings> = {}): EmulatedCandle[] {

@@ -72,3 +72,21 @@ export function maintenancePage(): Reply {
   return htmlReply('<!DOCTYPE html><html><head><title>Binance</title></head><body><h1>System maintenance</h1>' +
     '<p>Binance is upgrading its system. Please wait.</p></body></html>', 200);
 }
+
+/**
+ * 451: Binance refuses requests from a restricted location (Binance REST docs, "HTTP Return Codes"). The body is
+ * Binance's, word for word.
+ */
+export function restrictedLocation(): Reply {
+  return jsonReply({
+    code: 0,
+    msg: "Service unavailable from a restricted location according to 'b. Eligibility' in https://www.binance.com/en/terms. " +
+      'Please contact customer service if you believe you received this message in error.',
+  }, 451);
+}
+
+/** 403: the web application firewall in front of the API refused the request (a WAF rule was hit). */
+export function wafBlocked(): Reply {
+  return htmlReply('<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n' +
+    '</body>\r\n</html>\r\n', 403);
+}

@@ -152,7 +152,8 @@ function klinesRoute(ctx: MarketContext, q: URLSearchParams): Reply {
   control.count(BinanceCounter.klines);
   control.count(BinanceCounter.klinesOf(symbol));
   if (control.takeFault(ctx.target, [BinanceFault.EmptyPage])) return jsonReply([]);
-  let rows: KlineRow[] = klines(one.value, interval, { startTime: start.value, endTime: end.value, limit }, ctx.now, ctx.settings.outages);
+  let rows: KlineRow[] = klines(one.value, interval, { startTime: start.value, endTime: end.value, limit }, ctx.now,
+    ctx.settings.outages, ctx.settings.offGridKlines);
   if (rows.length > 0 && control.takeFault(ctx.target, [BinanceFault.InvalidCandle])) {
     const i = Math.floor(rows.length / 2);
     const r = rows[i]!;

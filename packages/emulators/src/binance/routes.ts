@@ -1,7 +1,8 @@
 import type { EmulatorControl, FaultRule } from '../common/control.js';
 import type { EmulatorRequest } from '../common/http-server.js';
 import {
-  duplicateParameter, gatewayError, ipBanned, maintenancePage, notFound, tooMuchWeight, unreadParameters,
+  duplicateParameter, gatewayError, ipBanned, maintenancePage, notFound, restrictedLocation, tooMuchWeight, unreadParameters,
+  wafBlocked,
 } from './errors.js';
 import { MARKET_ROUTES, type MarketRoute } from './market-routes.js';
 import { jsonReply, resetReply, withHeaders, type Reply } from './reply.js';
@@ -44,9 +45,13 @@ function parameterProblem(route: MarketRoute, query: URLSearchParams): Reply | u
 }
 
 function transportFault(control: EmulatorControl<BinanceSettings>, target: string): Reply | undefined {
-  const fault = control.takeFault(target, [BinanceFault.ConnectionReset, BinanceFault.ServerError, BinanceFault.Html]);
+  const fault = control.takeFault(target, [
+    BinanceFault.ConnectionReset, BinanceFault.ServerError, BinanceFault.Html, BinanceFault.RestrictedLocation, BinanceFault.WafBlock,
+  ]);
   if (!fault) return undefined;
   if (fault.name === BinanceFault.ConnectionReset) return resetReply;
+  if (fault.name === BinanceFault.RestrictedLocation) return restrictedLocation();
+  if (fault.name === BinanceFault.WafBlock) return wafBlocked();
   if (fault.name === BinanceFault.Html) return maintenancePage();
   return gatewayError(numberParam(fault, 'status') ?? 502, fault.params?.['body'] === 'json' ? 'json' : 'html');
 }

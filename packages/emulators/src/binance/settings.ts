@@ -1,4 +1,5 @@
 import type { BaseSettings } from '../common/control.js';
+import type { SymbolStatus } from './universe.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -14,6 +15,23 @@ export interface Outage {
 
 /** A 4-hour exchange-wide outage two weeks before the listing anchor (inside any 60-day window that ends near it). */
 export const DEFAULT_OUTAGE: Outage = { start: LISTING_ANCHOR - 14 * DAY + 3 * HOUR, end: LISTING_ANCHOR - 14 * DAY + 7 * HOUR };
+
+/**
+ * A kline Binance serves with its open time off the interval's grid, as it does for some of 2017-2018
+ * (binance/binance-public-data #77: BTCUSDT 1h opening at 1518168494789, xx:28:14.789; #14: 1m klines off by 14 s
+ * and more). The candle of grid slot `slot` is served with open time `slot + offsetMs`; its values and close time
+ * stay the slot's.
+ */
+export interface OffGridKline {
+  /** Binance's symbol, e.g. `BTCUSDT`. */
+  symbol: string;
+  /** Binance's interval name, e.g. `1h`. */
+  interval: string;
+  /** The grid-aligned open time of the candle that is served off the grid. */
+  slot: number;
+  /** Added to its open time; not 0. */
+  offsetMs: number;
+}
 
 export interface BinanceSettings extends BaseSettings {
   /** The exchange's clock (which candle is open, what /time says); null = real time plus `clockOffsetMs`. */
@@ -38,6 +56,13 @@ export interface BinanceSettings extends BaseSettings {
   coinCount: number;
   /** Exchange-wide outages. Default: [DEFAULT_OUTAGE]. */
   outages: Outage[];
+  /** Klines served with an open time off the grid. Default none. */
+  offGridKlines: OffGridKline[];
+  /**
+   * Statuses exchangeInfo gives symbols instead of their own (e.g. `{ ETHUSDT: 'HALT' }`): `END_OF_DAY`, `HALT`,
+   * `CANCEL_ONLY` and the others Binance uses. Klines are served as before (the history stays). Default none.
+   */
+  symbolStatuses: Record<string, SymbolStatus>;
 }
 
 export const DEFAULT_SETTINGS: BinanceSettings = {
@@ -51,6 +76,8 @@ export const DEFAULT_SETTINGS: BinanceSettings = {
   violationsBeforeBan: 25,
   coinCount: 300,
   outages: [DEFAULT_OUTAGE],
+  offGridKlines: [],
+  symbolStatuses: {},
 };
 
 /** The exchange's clock under these settings. */
@@ -90,6 +117,12 @@ export function assertValidSettings(s: BinanceSettings): void {
   if (!Array.isArray(s.outages) || !s.outages.every((o) => Number.isSafeInteger(o.start) && Number.isSafeInteger(o.end) && o.start < o.end)) {
     throw new Error(`binance emulator setting outages: expected [{start, end}] with start < end, got ${JSON.stringify(s.outages)}`);
   }
+  const offGridOk = (k: OffGridKline) => typeof k?.symbol === 'string' && typeof k.interval === 'string' &&
+    Number.isSafeInteger(k.slot) && Number.isSafeInteger(k.offsetMs) && k.offsetMs !== 0;
+  if (!Array.isArray(s.offGridKlines) || !s.offGridKlines.every(offGridOk)) {
+    throw new Error('binance emulator setting offGridKlines: expected [{symbol, interval, slot, offsetMs}] with integer times ' +
+      `and offsetMs not 0, got ${JSON.stringify(s.offGridKlines)}`);
+  }
 }
 
 /**
@@ -109,6 +142,10 @@ export function assertValidSettings(s: BinanceSettings): void {
  *    row is null; the default), `short` (four fields instead of twelve), `text` (prices are words, not decimals) or
  *    `time-text` (the open time is a word).
  *  - `empty-list`: exchangeInfo lists no symbols (its rate limits stay) and the ticker list is `[]`.
+ *  - `restricted-location`: 451 with Binance's "Service unavailable from a restricted location" body, as Binance
+ *    answers every request from a blocked region. Not charged, no weight headers.
+ *  - `waf-block`: 403 with an HTML page, as the web application firewall answers a request that hit one of its rules.
+ *    Not charged, no weight headers.
  *  - `wrong-shape`: any endpoint answers 200 with a JSON object of no shape Binance uses, `{"unexpected": true}`.
  *    Charged like the answer it replaces.
  */
@@ -123,6 +160,8 @@ export const BinanceFault = {
   MalformedKline: 'malformed-kline',
   EmptyList: 'empty-list',
   WrongShape: 'wrong-shape',
+  RestrictedLocation: 'restricted-location',
+  WafBlock: 'waf-block',
 } as const;
 export type BinanceFault = (typeof BinanceFault)[keyof typeof BinanceFault];
 

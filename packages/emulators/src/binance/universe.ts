@@ -12,8 +12,8 @@ export interface SymbolInfo {
   symbol: string;
   base: string;
   quote: string;
-  /** As of the exchange clock: BREAK once halted. */
-  status: 'TRADING' | 'BREAK';
+  /** As of the exchange clock: BREAK once halted; or what the `symbolStatuses` setting says. */
+  status: SymbolStatus;
   /** First moment of trading: no candle ends before it. */
   listedAt: number;
   /** Trading stopped here (halted pairs): no candle starts after it. */
@@ -136,6 +136,9 @@ function others(): Draft[] {
   ];
 }
 
+/** The statuses Binance's exchangeInfo uses (spot API docs, "Symbol status"). */
+export type SymbolStatus = 'TRADING' | 'BREAK' | 'END_OF_DAY' | 'HALT' | 'CANCEL_ONLY' | 'PRE_TRADING' | 'POST_TRADING' | 'AUCTION_MATCH';
+
 const drafts = new Map<number, Draft[]>();
 
 function draftsFor(coinCount: number): Draft[] {
@@ -159,7 +162,7 @@ export function universe(settings: Partial<BinanceSettings> = {}): SymbolInfo[] 
     .filter((d) => d.listedAt <= now)
     .map((d) => ({
       ...d,
-      status: d.haltedAt !== undefined && d.haltedAt <= now ? 'BREAK' as const : 'TRADING' as const,
+      status: s.symbolStatuses[d.symbol] ?? (d.haltedAt !== undefined && d.haltedAt <= now ? 'BREAK' as const : 'TRADING' as const),
       ...precisions(d.basePrice),
       dailyTrades: Math.round((d.quoteVolume * (QUOTE_USD[d.quote] ?? 1)) / 3_500),
       permissions: [...d.permissions],

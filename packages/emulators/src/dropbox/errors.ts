@@ -52,6 +52,11 @@ export function authError(tag: AuthErrorTag): Reply {
 
 export type RateLimitReason = 'too_many_requests' | 'too_many_write_operations';
 
+/** A 429 whose body is plain text, as Dropbox's front ends answer it at times. */
+export function rateLimitedText(retryAfterSeconds: number): Reply {
+  return textReply('Too Many Requests', 429, { 'retry-after': String(retryAfterSeconds) });
+}
+
 export function rateLimited(reason: RateLimitReason, retryAfterSeconds: number): Reply {
   const error = { reason: tagged(reason), retry_after: retryAfterSeconds };
   return jsonReply({ error_summary: errorSummary(error), error }, 429, { 'retry-after': String(retryAfterSeconds) });

@@ -3,6 +3,7 @@ import { defineRoute, type DropboxState, type Route } from './context.js';
 import { badRequest, lookupNotFound, malformedPath, routeError, tagged } from './errors.js';
 import { parsePath } from './paths.js';
 import { httpHeaderSafeJson, jsonReply, type Reply } from './reply.js';
+import { DropboxFault } from './settings.js';
 import { deletedMetadata, fileMetadata, taggedMetadata, type Entry } from './store.js';
 
 /** Reading: `files/get_metadata`, `files/list_folder`, `files/list_folder/continue`, `files/download`. */
@@ -87,7 +88,7 @@ export const fileRoutes: Record<string, Route> = {
     return listPage(state, {
       folder: entry === 'root' ? '' : entry.lower,
       recursive: args.recursive ?? false,
-      limit: args.limit ?? state.control.settings.listFolderDefaultLimit,
+      limit: Math.min(args.limit ?? state.control.settings.listFolderDefaultLimit, state.control.settings.listFolderMaxLimit),
       seq: state.store.latestSeq,
       after: '',
     });
@@ -96,6 +97,7 @@ export const fileRoutes: Record<string, Route> = {
   'files/list_folder/continue': defineRoute('rpc', false, Args.listFolderContinue, (state, args, call) => {
     const cursor = decodeCursor(args.cursor);
     if (!cursor) return badRequest(call.name, 'Invalid "cursor" parameter');
+    if (state.control.takeFault(call.path, [DropboxFault.CursorReset])) return routeError(tagged('reset'));
     return listPage(state, cursor);
   }),
 

@@ -2,7 +2,7 @@ import type { EmulatorRequest } from '../common/http-server.js';
 import type { FaultRule } from '../common/control.js';
 import { bearerFrom } from './auth.js';
 import type { DropboxState, Route, RouteCall, RouteStyle } from './context.js';
-import { authError, badRequest, rateLimited, serverError, unknownRoute } from './errors.js';
+import { authError, badRequest, rateLimited, rateLimitedText, routeError, serverError, tagged, unknownRoute } from './errors.js';
 import { deleteRoutes } from './delete-routes.js';
 import { fileRoutes } from './file-routes.js';
 import { resetReply, textReply, type Reply } from './reply.js';
@@ -52,10 +52,16 @@ async function processCall(state: DropboxState, name: string, req: EmulatorReque
   }
 
   const throttled = control.takeFault(req.path, [DropboxFault.TooManyRequests]);
-  if (throttled) return rateLimited('too_many_requests', numberParam(throttled, 'retryAfterSeconds') ?? 1);
+  if (throttled) {
+    const wait = numberParam(throttled, 'retryAfterSeconds') ?? 1;
+    return throttled.params?.body === 'text' ? rateLimitedText(wait) : rateLimited('too_many_requests', wait);
+  }
   if (route.writes) {
     const contended = control.takeFault(req.path, [DropboxFault.TooManyWriteOperations]);
     if (contended) return rateLimited('too_many_write_operations', numberParam(contended, 'retryAfterSeconds') ?? 1);
+    if (control.takeFault(req.path, [DropboxFault.WriteContention])) {
+      return routeError(tagged('path', { reason: tagged('too_many_write_operations') }));
+    }
   }
 
   const call = callOf(name, route.style, req);

@@ -11,6 +11,11 @@ export interface DropboxSettings extends BaseSettings {
   listFolderDefaultLimit: number;
   /** How many `delete_batch/check` polls answer `in_progress` before the job completes. Default 1. */
   deleteBatchPollsBeforeComplete: number;
+  /**
+   * Largest page `list_folder` answers whatever `limit` the caller gives (Dropbox's limit is "an approximate number";
+   * it pages as it likes). Default 2000, the largest `limit` Dropbox accepts.
+   */
+  listFolderMaxLimit: number;
 }
 
 export const defaultDropboxSettings: DropboxSettings = {
@@ -21,6 +26,7 @@ export const defaultDropboxSettings: DropboxSettings = {
   finishBatchPollsBeforeComplete: 1,
   listFolderDefaultLimit: 500,
   deleteBatchPollsBeforeComplete: 1,
+  listFolderMaxLimit: 2000,
 };
 
 /**
@@ -32,13 +38,18 @@ export const defaultDropboxSettings: DropboxSettings = {
  *    `too_many_write_operations`, `Retry-After` and `retry_after` = `params.retryAfterSeconds` (default 1).
  *  - `batch-entry-too-many-write-operations`: one `finish_batch` entry fails with
  *    `{'.tag': 'failure', failure: {'.tag': 'too_many_write_operations'}}`, the others commit.
- *  - `too-many-requests`: any call gets `429` with reason `too_many_requests` (`params.retryAfterSeconds`, default 1).
+ *  - `too-many-requests`: any call gets `429` with reason `too_many_requests` (`params.retryAfterSeconds`, default 1);
+ *    with `params.body: 'text'` the body is plain text, not JSON, as Dropbox's front ends sometimes answer.
+ *  - `write-contention`: a write call gets `409` whose error is `{'.tag': 'path', reason: {'.tag':
+ *    'too_many_write_operations'}}`: lock contention reported inside the route's own error, without Retry-After.
  *  - `chunk-failure`: an `upload_session/append(_v2)` keeps only part of its bytes (`params.bytes`, else
  *    `params.fraction` of them, default 0.5), then resets the connection (`params.mode: 'reset'`, the default) or
  *    answers 500 (`'server-error'`). The session's offset has moved on, so the client must resume from the
  *    `correct_offset` of the `incorrect_offset` error it gets next.
  *  - `server-error`: any call gets `params.status` (500 or 503, default 500) with a plain-text body and, when
  *    `params.retryAfterSeconds` is set, `Retry-After`.
+ *  - `cursor-reset`: `list_folder/continue` answers 409 `reset`: the cursor was invalidated, and (per the API spec)
+ *    the client must list again from the start.
  *  - `connection-reset`: the connection is reset without an answer: before the call is processed, or after it
  *    (its effects happen but the client never hears) with `params.afterProcessing: true`.
  */
@@ -47,9 +58,11 @@ export const DropboxFault = {
   TooManyWriteOperations: 'too-many-write-operations',
   BatchEntryTooManyWriteOperations: 'batch-entry-too-many-write-operations',
   TooManyRequests: 'too-many-requests',
+  WriteContention: 'write-contention',
   ChunkFailure: 'chunk-failure',
   ServerError: 'server-error',
   ConnectionReset: 'connection-reset',
+  CursorReset: 'cursor-reset',
 } as const;
 export type DropboxFault = (typeof DropboxFault)[keyof typeof DropboxFault];
 

@@ -140,7 +140,8 @@ async function append(
   contentHash: string | undefined,
 ): Promise<Reply> {
   if (tooLarge(state, call)) return routeError(tagged('payload_too_large'));
-  const found = state.sessions.lookup(cursor, call.body.length > 0);
+  // Dropbox answers `closed` to any append to a closed session, an empty one included (UploadSessionLookupError).
+  const found = state.sessions.lookup(cursor, true);
   if ('.tag' in found) return routeError(found);
   if (hashMismatch(contentHash, call.body)) return routeError(tagged('content_hash_mismatch'));
 

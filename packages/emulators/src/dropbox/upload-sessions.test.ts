@@ -169,4 +169,13 @@ describe('Dropbox emulator: upload sessions, through the real dropbox SDK', () =
     await dbx.filesUploadSessionFinish({ cursor: { session_id, offset: 9 }, commit: { path: '/free.txt' } });
     expect((await emulator.readFile('/free.txt')).toString()).toBe('new data!');
   });
+
+  it('refuses any append to a closed session, an empty one too, with closed; the session still finishes', async () => {
+    const { session_id } = (await dbx.filesUploadSessionStart({ contents: Buffer.from('all of it'), close: true })).result;
+    const empty = await responseErrorOf(dbx.filesUploadSessionAppendV2({ cursor: { session_id, offset: 9 }, close: true, contents: Buffer.alloc(0) }));
+    expect(empty.status).toBe(409);
+    expect(apiErrorBody(empty).error).toEqual({ '.tag': 'closed' });
+    await dbx.filesUploadSessionFinish({ cursor: { session_id, offset: 9 }, commit: { path: '/closed.txt' } });
+    expect((await emulator.readFile('/closed.txt')).toString()).toBe('all of it');
+  });
 });

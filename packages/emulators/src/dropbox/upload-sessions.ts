@@ -44,14 +44,14 @@ export class UploadSessions {
 
   /**
    * The session a cursor may write at, or the `UploadSessionLookupError` Dropbox gives: `not_found`,
-   * `incorrect_offset` (with `correct_offset`, so the client can resume), `closed` when data is sent to a closed
-   * session.
+   * `incorrect_offset` (with `correct_offset`, so the client can resume), `closed` when a closed session is appended
+   * to (`refuseClosed`: every append, even an empty one, as Dropbox refuses them; a finish only when it sends data).
    */
-  lookup(cursor: { session_id: string; offset: number }, sendsData: boolean): UploadSession | Tagged {
+  lookup(cursor: { session_id: string; offset: number }, refuseClosed: boolean): UploadSession | Tagged {
     const session = this.sessions.get(cursor.session_id);
     if (!session) return tagged('not_found');
     if (cursor.offset !== session.offset) return incorrectOffset(session.offset);
-    if (session.closed && sendsData) return tagged('closed');
+    if (session.closed && refuseClosed) return tagged('closed');
     return session;
   }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { FaultRule } from '../common/control.js';
 import { BigObject } from './big-object.js';
 import { MARKETS, tradingDays } from './calendar.js';
@@ -18,6 +19,13 @@ export interface ObjectMeta {
   etag: string;
   /** Whole seconds (HTTP dates have no milliseconds). */
   lastModified: Date;
+  /**
+   * The whole object's CRC-32, base64 of its 4 big-endian bytes, as S3 sends it in `x-amz-checksum-crc32`; undefined
+   * for objects stored without a checksum (the big objects, uploaded in parts).
+   */
+  crc32?: string;
+  /** `x-amz-server-side-encryption` (`serverSideEncryption` setting); undefined when stored unencrypted. */
+  serverSideEncryption?: 'aws:kms';
 }
 
 export interface StoredObject extends ObjectMeta {
@@ -47,6 +55,21 @@ export function objectBody(key: string, settings: S3Settings): Buffer | undefine
 
 export function md5Etag(body: Buffer): string {
   return `"${createHash('md5').update(body).digest('hex')}"`;
+}
+
+/** S3's x-amz-checksum-crc32 value: the CRC-32 of the bytes, big-endian, base64. */
+export function crc32Checksum(body: Buffer): string {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(crc32(body));
+  return b.toString('base64');
+}
+
+/**
+ * The ETag of an object stored with SSE-KMS: 32 hex digits like an MD5, but not the MD5 of the content (the S3 model
+ * docs: "Objects encrypted by SSE-C or SSE-KMS have ETags that are not an MD5 digest of their object data").
+ */
+export function kmsEtag(key: string, body: Buffer): string {
+  return `"${createHash('md5').update(`sse-kms:${key}:`).update(body).digest('hex')}"`;
 }
 
 /** The content faults in place for a key, as a variant of the file. */
@@ -111,7 +134,7 @@ export class FlatFileBucket {
     const id = parseFlatFileKey(key);
     if (!id) return undefined;
     const { variant, faults } = contentVariant(key, this.faults());
-    const cacheKey = JSON.stringify([key, s.stockTickers, s.cryptoTickers, s.minuteBarsPerTicker, variant]);
+    const cacheKey = JSON.stringify([key, s.stockTickers, s.cryptoTickers, s.minuteBarsPerTicker, variant, s.serverSideEncryption]);
     const body = () => {
       let bytes = this.bodies.get(cacheKey);
       if (!bytes) {
@@ -124,7 +147,11 @@ export class FlatFileBucket {
     if (!meta) {
       const bytes = body();
       const lastModified = variant.version > 0 ? wholeSeconds(Date.now()) : publishedAt(id.date);
-      meta = { key, size: bytes.length, etag: md5Etag(bytes), lastModified };
+      const kms = s.serverSideEncryption === 'aws:kms';
+      meta = {
+        key, size: bytes.length, etag: kms ? kmsEtag(key, bytes) : md5Etag(bytes), lastModified, crc32: crc32Checksum(bytes),
+        ...(kms ? { serverSideEncryption: 'aws:kms' as const } : {}),
+      };
       this.metas.set(cacheKey, meta);
     }
     return { ...meta, contentFaults: faults, chunks: (start, end) => [body().subarray(start, end)] };

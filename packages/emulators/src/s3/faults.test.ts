@@ -53,6 +53,33 @@ describe('S3 emulator faults, as the real S3Client meets them', () => {
       expect(emu.control.counter('bytes-sent')).toBe(Math.floor(truth().length * 0.25));
     });
 
+    it('every whole GET carries the object\'s CRC-32, which the SDK validates; a range carries none', async () => {
+      const out = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+      expect(out.ChecksumCRC32).toMatch(/^[A-Za-z0-9+/]{6}==$/);
+      expect(out.ChecksumType).toBe('FULL_OBJECT');
+      expect(Buffer.from(await out.Body!.transformToByteArray())).toEqual(truth());
+      const part = await s3.send(new GetObjectCommand({ Bucket, Key: key, Range: 'bytes=0-99' }));
+      expect(part.ChecksumCRC32).toBeUndefined();
+    });
+
+    it('wrong-checksum: the body is intact, the SDK fails the stream at its end with "Checksum mismatch"', async () => {
+      emu.control.addFault({ name: S3Fault.WrongChecksum, remaining: 1 });
+      const out = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+      expect(await rejection(out.Body!.transformToByteArray()))
+        .toMatchObject({ message: expect.stringMatching(/^Checksum mismatch: .* in response header "x-amz-checksum-crc32"/) });
+      expect(await getBody(s3, key)).toEqual(truth());
+    });
+
+    it('serverSideEncryption aws:kms: the ETag is 32 hex digits that are not the MD5 of the body', async () => {
+      emu.control.configure({ serverSideEncryption: 'aws:kms' });
+      const out = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+      expect(out.ServerSideEncryption).toBe('aws:kms');
+      expect(out.ETag).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(out.ETag).not.toBe(quotedMd5(truth()));
+      expect((await listed(key)).ETag).toBe(out.ETag);
+      expect(Buffer.from(await out.Body!.transformToByteArray())).toEqual(truth());
+    });
+
     it('truncated-body on a listing fails the ListObjectsV2 call', async () => {
       emu.control.addFault({ name: S3Fault.TruncatedBody, remaining: 1 });
       expect(await rejection(s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'us_stocks_sip/day_aggs_v1/2024/' }))))

@@ -13,6 +13,10 @@ import { listBucketResultXml } from './xml.js';
 /**
  * The S3 API, path style (`/<bucket>/<key>`), for what ferry uses: ListObjectsV2, HeadObject, GetObject (Range,
  * conditional), HeadBucket. Every request is SigV4-checked first, then per-request faults, then the operation.
+ *
+ * Checksums as S3 answers them: a request with `x-amz-checksum-mode: ENABLED` (the AWS SDK sends it on every
+ * GetObject) for a whole object stored with a checksum gets `x-amz-checksum-crc32` and `x-amz-checksum-type:
+ * FULL_OBJECT`; a range gets none (S3 has no checksum of a part of an object it did not upload as that part).
  */
 export interface S3Context {
   control: EmulatorControl<S3Settings>;
@@ -23,7 +27,7 @@ type Operation = S3Operation | 'head-bucket';
 
 const FAULTS_BY_OPERATION: Record<Operation, readonly S3Fault[]> = {
   list: [S3Fault.ConnectionReset, S3Fault.SlowDown, S3Fault.TruncatedBody],
-  get: [S3Fault.ConnectionReset, S3Fault.SlowDown, S3Fault.TruncatedBody, S3Fault.WrongLength],
+  get: [S3Fault.ConnectionReset, S3Fault.SlowDown, S3Fault.TruncatedBody, S3Fault.WrongLength, S3Fault.WrongChecksum],
   head: [S3Fault.ConnectionReset, S3Fault.SlowDown, S3Fault.WrongLength],
   'head-bucket': [S3Fault.ConnectionReset, S3Fault.SlowDown],
 };
@@ -161,6 +165,12 @@ export function s3Handler(ctx: S3Context): EmulatorHandler {
     }
     const [start, end] = range.kind === 'partial' ? [range.start, range.end + 1] : [0, size];
     if (range.kind === 'partial') headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+    if (stored.serverSideEncryption) headers['x-amz-server-side-encryption'] = stored.serverSideEncryption;
+    if (stored.crc32 && String(req.headers['x-amz-checksum-mode']).toUpperCase() === 'ENABLED' && start === 0 && end === stored.size) {
+      // A wrong one: the CRC-32 of other bytes, still 4 bytes in base64 as S3 sends.
+      headers['x-amz-checksum-crc32'] = fault?.name === S3Fault.WrongChecksum ? 'AAAAAA==' : stored.crc32;
+      headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+    }
     headers['content-length'] = end - start;
     res.writeHead(range.kind === 'partial' ? 206 : 200, headers);
     if (head) return void res.end();

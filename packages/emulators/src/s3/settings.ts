@@ -16,6 +16,12 @@ export interface S3Settings extends BaseSettings, GeneratorSettings {
   lastDate: string;
   /** Extra objects streamed from a generator (see big-object.ts); a key of a generated file replaces it. */
   bigObjects: BigObjectSpec[];
+  /**
+   * How the generated files are stored: `null` (the default) unencrypted, with the MD5 of the content as ETag; or
+   * `aws:kms` (SSE-KMS): answers carry `x-amz-server-side-encryption: aws:kms` and the ETag is 32 hex digits that are
+   * not the MD5 of the content, as S3's are for such objects.
+   */
+  serverSideEncryption: null | 'aws:kms';
 }
 
 export const DEFAULT_S3_CREDENTIALS = { accessKeyId: 'FERRYTESTKEY', secretAccessKey: 'ferry-test-secret' } as const;
@@ -32,6 +38,7 @@ export function defaultS3Settings(today = isoDate(Date.now())): S3Settings {
     firstDate: isoDate(Date.UTC(t.getUTCFullYear() - 6, t.getUTCMonth(), t.getUTCDate())),
     lastDate: addDays(today, -1),
     bigObjects: [],
+    serverSideEncryption: null,
   };
 }
 
@@ -43,6 +50,8 @@ export function defaultS3Settings(today = isoDate(Date.now())): S3Settings {
  *  - `connection-reset`: the connection is reset (TCP RST) before any answer (any operation).
  *  - `truncated-body`: GetObject (or a listing) announces the full Content-Length, sends `params.fraction`
  *    (default 0.5) of the body, then the connection drops.
+ *  - `wrong-checksum`: GetObject sends an `x-amz-checksum-crc32` that is not the body's (the object itself is intact);
+ *    the SDK's validation fails at the end of the body.
  *  - `wrong-length`: HeadObject/GetObject answer a consistent Content-Length and body that are `params.bytes`
  *    (default 17) shorter than the object's listed Size: the tail is missing but nothing on the wire says so.
  *
@@ -61,6 +70,7 @@ export const S3Fault = {
   ConnectionReset: 'connection-reset',
   TruncatedBody: 'truncated-body',
   WrongLength: 'wrong-length',
+  WrongChecksum: 'wrong-checksum',
   CorruptGzip: 'corrupt-gzip',
   MalformedCsv: 'malformed-csv',
   EtagChange: 'etag-change',

@@ -1,4 +1,4 @@
-import { assertValidCandles, type CandleSeries } from '../core/candle.js';
+import { alignOffGridCandles, assertValidCandles, type CandleSeries, type OffGridCandle } from '../core/candle.js';
 import { timeframeMs, type Timeframe } from '../core/timeframes.js';
 import { type CandleSource } from '../exchange/ccxt-candle-source.js';
 import { type CollectCandlesPayload, type SyncFilePayload } from '../jobs/payloads.js';
@@ -45,6 +45,8 @@ export interface CollectResult {
   requests: number;
   missingRanges: Range[];
   exchangeGaps: Range[];
+  /** Candles the exchange sent off the timeframe's grid this job, stored at their grid slot (see alignOffGridCandles). */
+  offGridCandles: OffGridCandle[];
   file: { relativePath: string; rows: number; bytes: number } | null;
 }
 
@@ -75,6 +77,7 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
   let fetched = 0;
   let stored = 0;
   let requests = 0;
+  const offGridCandles: OffGridCandle[] = [];
   const report = (phase: CandleProgress['phase']) =>
     deps.progress({
       phase, fetched, stored, expected, have, requests, requestsPlanned: pages.length,
@@ -87,9 +90,15 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
     deps.signal?.throwIfAborted();
     // Only the page, never more: exchanges append the still-open candle (or whatever follows a hole), and an
     // open candle stored as if it were final would be wrong forever.
-    const candles = (await deps.source.fetchPage(series, page)).filter((c) => c.openTime >= page.start && c.openTime < page.end);
+    const answered = (await deps.source.fetchPage(series, page)).filter((c) => c.openTime >= page.start && c.openTime < page.end);
     requests += 1;
+    const { candles, offGrid } = alignOffGridCandles(series, answered);
     assertValidCandles(series, candles);
+    if (offGrid.length) {
+      offGridCandles.push(...offGrid);
+      deps.log(`${name}: the exchange sent ${offGrid.length} candle(s) off the ${series.timeframe} grid, stored at their slot: ` +
+        offGrid.map((o) => `${iso(o.exchangeOpenTime)} -> ${iso(o.storedAt)}`).join(', '));
+    }
     fetched += candles.length;
     const inserted = await insertCandles(deps.db, series, candles);
     stored += inserted;
@@ -120,7 +129,7 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
   deps.log(`${name}: ${status}, ${records}/${expectedAfter} candles, ${stored} new from ${requests} request(s)`);
   return {
     status, records, expected: expectedAfter, fetched, stored, requests, missingRanges: stillMissing,
-    exchangeGaps: gapsAfter, file,
+    exchangeGaps: gapsAfter, offGridCandles, file,
   };
 }
 

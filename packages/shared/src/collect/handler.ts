@@ -69,7 +69,15 @@ export function collectFeature(deps: FeatureDeps): WorkerFeature {
             records: result.records,
             expected: result.expected,
             missingRanges: result.missingRanges,
-            details: { requests: result.requests, stored: result.stored, file: result.file?.relativePath ?? null },
+            details: {
+              requests: result.requests, stored: result.stored, file: result.file?.relativePath ?? null,
+              // The exchange's anomalies this job met, for `ferry status` (stored at their grid slot).
+              ...(result.offGridCandles.length ? {
+                off_grid_candles: result.offGridCandles.map((o) => ({
+                  exchange_open_time: new Date(o.exchangeOpenTime).toISOString(), stored_at: new Date(o.storedAt).toISOString(),
+                })),
+              } : {}),
+            },
           });
           candlesStored.inc({ exchange: payload.exchange, timeframe: payload.timeframe }, result.stored);
           return result;

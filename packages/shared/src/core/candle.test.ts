@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertValidCandles, type Candle } from './candle.js';
+import { alignOffGridCandles, assertValidCandles, type Candle } from './candle.js';
 import { DataValidationError } from './errors.js';
 
 const series = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } as const;
@@ -32,5 +32,35 @@ describe('assertValidCandles', () => {
   it('rejects repeated or descending open times', () => {
     expect(() => assertValidCandles(series, [good(H), good(H)])).toThrow(/strictly ascending/);
     expect(() => assertValidCandles(series, [good(2 * H), good(H)])).toThrow(/strictly ascending/);
+  });
+});
+
+describe('alignOffGridCandles', () => {
+  // Binance's BTCUSDT 1h candle of 2018-02-09 09:00 opens at 09:28:14.789 (binance-public-data #77).
+  const slot = Date.UTC(2018, 1, 9, 9);
+  const offGrid = 1518168494789;
+
+  it('stores an off-grid candle at the free grid slot it falls in, values unchanged, and reports it', () => {
+    const { candles, offGrid: anomalies } = alignOffGridCandles(series, [good(slot - H), good(offGrid), good(slot + H)]);
+    expect(candles.map((c) => c.openTime)).toEqual([slot - H, slot, slot + H]);
+    expect(candles[1]).toEqual({ ...good(offGrid), openTime: slot });
+    expect(anomalies).toEqual([{ exchangeOpenTime: offGrid, storedAt: slot }]);
+    expect(() => assertValidCandles(series, candles)).not.toThrow();
+  });
+
+  it('passes a page on the grid untouched', () => {
+    expect(alignOffGridCandles(series, [good(0), good(H)])).toEqual({ candles: [good(0), good(H)], offGrid: [] });
+  });
+
+  it('refuses an off-grid candle whose slot already holds a candle of the page', () => {
+    expect(() => alignOffGridCandles(series, [good(slot), good(offGrid), good(slot + H)]))
+      .toThrow(/BTC\/USDT 1h candle at 2018-02-09T09:28:14.789Z .*off the 3600000 ms grid and its slot 2018-02-09T09:00:00.000Z already holds a candle/);
+    expect(() => alignOffGridCandles(series, [good(offGrid), good(offGrid + 1)])).toThrow(DataValidationError);
+  });
+});
+
+describe('zero-volume candles', () => {
+  it('are valid: Binance creates them for intervals in which nothing traded', () => {
+    expect(() => assertValidCandles(series, [{ openTime: 0, open: 10, high: 10, low: 10, close: 10, volume: 0 }])).not.toThrow();
   });
 });

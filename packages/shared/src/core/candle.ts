@@ -61,3 +61,43 @@ function candleProblem(c: Candle, step: number, previousOpenTime: number | undef
   if (previousOpenTime !== undefined && c.openTime <= previousOpenTime) return 'open times are not strictly ascending';
   return undefined;
 }
+
+/** A candle the exchange sent with an open time off its timeframe's grid, and the grid slot ferry stored it at. */
+export interface OffGridCandle {
+  /** The open time the exchange sent. */
+  exchangeOpenTime: number;
+  /** The grid slot the candle is stored at (its open time rounded down to the timeframe). */
+  storedAt: number;
+}
+
+/**
+ * Binance serves some candles with an open time off the interval's grid (binance/binance-public-data #77: BTCUSDT
+ * 1h opening at 2018-02-09T09:28:14.789Z; #14: 1m klines of Dec 2017 and Feb 2018 off by 14 s and more), from its
+ * archive and its API alike: a known anomaly of the exchange's history, not a corrupt answer, and asking again gets
+ * the same bytes. Refused, it would fail its page on every run and the series would never complete.
+ *
+ * The rule: an off-grid candle is stored at the grid slot its open time falls in (rounded down), with its values
+ * unchanged, when no other candle of the page holds that slot; each is returned so the caller records it. A slot
+ * claimed twice is corrupt and is refused (DataValidationError naming both). On-grid candles pass untouched; the
+ * values rules (assertValidCandles) still apply to every candle afterwards.
+ */
+export function alignOffGridCandles(series: CandleSeries, candles: readonly Candle[]): { candles: Candle[]; offGrid: OffGridCandle[] } {
+  const step = timeframeMs(series.timeframe);
+  if (candles.every((c) => c.openTime % step === 0)) return { candles: [...candles], offGrid: [] };
+  const holder = new Map<number, Candle>();
+  for (const c of candles) if (c.openTime % step === 0) holder.set(c.openTime, c);
+  const offGrid: OffGridCandle[] = [];
+  const aligned = candles.map((c) => {
+    if (c.openTime % step === 0 || !Number.isSafeInteger(c.openTime)) return c;
+    const slot = Math.floor(c.openTime / step) * step;
+    const taken = holder.get(slot);
+    if (taken) {
+      throw new DataValidationError(`invalid ${describeCandle(series, c)}: its open time is off the ${step} ms grid and ` +
+        `its slot ${new Date(slot).toISOString()} already holds a candle opening at ${new Date(taken.openTime).toISOString()}`);
+    }
+    holder.set(slot, c);
+    offGrid.push({ exchangeOpenTime: c.openTime, storedAt: slot });
+    return { ...c, openTime: slot };
+  });
+  return { candles: aligned, offGrid };
+}

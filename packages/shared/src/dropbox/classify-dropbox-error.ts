@@ -51,6 +51,22 @@ export function incorrectOffsetOf(err: unknown): number | undefined {
   return typeof offset === 'number' ? offset : undefined;
 }
 
+/**
+ * Whether `err` is an upload session call refused because the session is closed (`lookup_failed/closed`, or
+ * `closed` from append_v2): the session already holds its last chunk.
+ */
+export function isClosedSessionError(err: unknown): boolean {
+  if (!(err instanceof DropboxResponseError) || err.status !== 409) return false;
+  const tags = tagChain(apiError(err));
+  return tags.at(-1) === 'closed';
+}
+
+/** Whether `err` is list_folder/continue's `reset`: the cursor was invalidated and the listing must start again. */
+export function isListCursorReset(err: unknown): boolean {
+  if (!(err instanceof DropboxResponseError) || err.status !== 409) return false;
+  return tagChain(apiError(err)).at(-1) === 'reset';
+}
+
 /** Whether `err` says the path does not exist (a 409 `path/not_found`). */
 export function isDropboxNotFound(err: unknown): boolean {
   if (!(err instanceof DropboxResponseError) || err.status !== 409) return false;

@@ -6,7 +6,7 @@ import { PermanentError, RateLimitedError, TransientError, type FerryError } fro
 import { retryDelayMs } from '../core/retry-policy.js';
 import { readSlice, writeFileAtomically, type WrittenFile } from '../core/atomic-file.js';
 import {
-  classifyDropboxError, classifyDropboxFailure, incorrectOffsetOf, isDropboxNotFound,
+  classifyDropboxError, classifyDropboxFailure, incorrectOffsetOf, isClosedSessionError, isDropboxNotFound, isListCursorReset,
 } from './classify-dropbox-error.js';
 import { createDropboxClient, type DropboxCredentials } from './dropbox-client.js';
 import { ByteBudget, mapConcurrently } from '../core/map-concurrently.js';
@@ -158,6 +158,21 @@ export class DropboxTarget implements SyncTarget {
   }
 
   async list(folderKey: string): Promise<RemoteFile[]> {
+    // Dropbox may invalidate a listing's cursor (list_folder/continue answers `reset`); the API says to list again
+    // from the start. Bounded, so a cursor reset on every page fails the listing instead of looping.
+    for (let restarts = 0; ; restarts++) {
+      try {
+        return await this.listOnce(folderKey);
+      } catch (err) {
+        if (!(err instanceof CursorReset)) throw err;
+        if (restarts >= MAX_LISTING_RESTARTS) {
+          throw new TransientError(`Dropbox list_folder/continue ${folderKey}: the cursor was reset ${restarts + 1} times; listing again later`);
+        }
+      }
+    }
+  }
+
+  private async listOnce(folderKey: string): Promise<RemoteFile[]> {
     const folder = this.pathOf(folderKey);
     const found: RemoteFile[] = [];
     let page: files.ListFolderResult;
@@ -175,7 +190,11 @@ export class DropboxTarget implements SyncTarget {
       }
       if (!page.has_more) break;
       const cursor = page.cursor;
-      page = (await this.send(`list_folder/continue ${folderKey}`, () => this.client.filesListFolderContinue({ cursor }))).result;
+      page = (await this.send(`list_folder/continue ${folderKey}`, () => this.client.filesListFolderContinue({ cursor })
+        .catch((err: unknown) => {
+          if (isListCursorReset(err)) throw new CursorReset();
+          throw err;
+        }))).result;
     }
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
@@ -325,6 +344,10 @@ export class DropboxTarget implements SyncTarget {
         if (!probing) return sent;
         probing = false;
       } catch (err) {
+        // Only the closing chunk closes the session, and Dropbox closes it only once it holds the whole chunk: the
+        // answer to our closing append was lost, and the session is complete. (Dropbox refuses every append to a
+        // closed session, the empty closing one a resumption sends included.)
+        if (close && isClosedSessionError(err)) return sent;
         const correct = incorrectOffsetOf(err);
         if (correct !== undefined) {
           if (correct < offset || correct > offset + data.length) {
@@ -408,6 +431,7 @@ export class DropboxTarget implements SyncTarget {
       return await call();
     } catch (err) {
       if (notFoundIsAnswer && isDropboxNotFound(err)) throw new NotFound();
+      if (err instanceof CursorReset) throw err;
       throw this.failure(err, action);
     }
   }
@@ -479,3 +503,9 @@ function announcedFile(header: string | null): { size: number; contentHash: stri
 
 /** A 409 not_found where "nothing there" is an answer (stat, list, download), not a failure. */
 class NotFound extends Error {}
+
+/** list_folder/continue answered `reset`: the listing starts again. */
+class CursorReset extends Error {}
+
+/** Listings started again after a `reset` before the listing fails (transient). */
+const MAX_LISTING_RESTARTS = 3;

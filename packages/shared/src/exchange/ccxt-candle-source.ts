@@ -5,7 +5,7 @@ import type { Range } from '../collect/plan.js';
 import { budgetFromDeclaredLimits, usedWeightHeaderName, type DeclaredRateLimit } from './rate-budget/declared-limits.js';
 import type { BudgetLimits, WeightBudget } from './rate-budget/weight-budget.js';
 import { timeframeMs } from '../core/timeframes.js';
-import { answerShapeError, MalformedKlineError, nonJsonAnswerError, OHLCV_ROW, ohlcvRowProblem } from './answer-checks.js';
+import { answerShapeError, answerSnippet, MalformedKlineError, nonJsonAnswerError, OHLCV_ROW, ohlcvRowProblem } from './answer-checks.js';
 import { classifyCcxtError } from './classify-ccxt-error.js';
 import type { MarketSummary } from './top-symbols.js';
 
@@ -109,6 +109,10 @@ export class CcxtCandleSource implements CandleSource {
           (wait !== undefined ? `, retry after ${Math.round(wait / 1000)} s` : '');
         throw code === 418 ? new BannedError(text, wait) : new RateLimitedError(text, wait);
       }
+      // ccxt turns both into ExchangeNotAvailable (transient), so every job would retry into them until its attempts
+      // ran out; see refusedAccessError.
+      const refused = refusedAccessError(exchange.id, code, body, retryAfterMs(headers));
+      if (refused) throw refused;
       const handled = original(code, reason, url, method, headers, body, response, reqHeaders, reqBody);
       const unreadable = nonJsonAnswerError(exchange.id, { method, url }, { status: code, headers, body, json: response }) ??
         answerShapeError(exchange.id, { method, url }, { status: code, json: response });
@@ -246,6 +250,26 @@ export async function listMarketsAndVolumes(
       '(expected the 24h quote volume of each pair)');
   }
   return { markets, quoteVolumes };
+}
+
+/**
+ * Answers that refuse this machine rather than the request (Binance REST docs, "HTTP Return Codes"):
+ *  - 451: the exchange serves no one from this location. Asking again from here never works: permanent, and the
+ *    message says what would (a proxy in an allowed region, through EXCHANGE_URL).
+ *  - 403: a web application firewall rule was hit. Hammering it makes it worse: the queue pauses like a rate limit
+ *    (for as long as a 429 without Retry-After, see retry-policy.ts).
+ */
+export function refusedAccessError(exchangeId: string, status: number, body: unknown, retryAfter: number | undefined) {
+  if (status === 451) {
+    const said = typeof body === 'string' && body.trim() ? `: ${answerSnippet(body, 160)}` : '';
+    return new PermanentError(`${exchangeId} answered HTTP 451 (unavailable for legal reasons)${said}. The exchange refuses ` +
+      'requests from this machine\'s location; retrying cannot help. Set EXCHANGE_URL to a proxy in a region the exchange serves');
+  }
+  if (status === 403) {
+    return new RateLimitedError(`${exchangeId} answered HTTP 403 (its web application firewall refused the request); ` +
+      'pausing before asking again', retryAfter);
+  }
+  return undefined;
 }
 
 function isDeclaredRateLimit(value: unknown): value is DeclaredRateLimit {

@@ -11,8 +11,8 @@ import { isSinglePartEtag, normaliseEtag, type ListedFile } from './plan.js';
 
 /**
  * The local cache of verified raw flat files, keyed by key and ETag: `<dir>/<key without .csv.gz>.<etag>.csv.gz`.
- * A file enters it only after its bytes matched Content-Length, the listed size and (single-part) the MD5 in the
- * ETag, so a later request for other tickers reads it instead of downloading again. A new ETag is another entry.
+ * A file enters it only after its bytes matched Content-Length, the listed size, the SDK's check of the S3 checksum
+ * when S3 sends one, and the MD5 in the ETag where S3 makes it one (single part, not SSE-KMS/SSE-C), so a later request for other tickers reads it instead of downloading again. A new ETag is another entry.
  */
 export function cachedFilePath(cacheDir: string, key: string, etag: string): string {
   const stem = key.replace(/\.csv\.gz$/, '');
@@ -86,6 +86,13 @@ export async function ensureCachedFile(
         yield chunk;
       }
     } catch (err) {
+      // The SDK checks the body against the x-amz-checksum-* header S3 sent as it streams, and fails the stream at
+      // its end: the bytes all arrived, and they are not the ones S3 described.
+      const mismatch = SDK_CHECKSUM_MISMATCH.exec(errorMessage(err));
+      if (mismatch) {
+        throw new TransientError(`checksum mismatch for ${where}: the ${received} bytes received do not match the ${mismatch[1]} ` +
+          `S3 sent (${errorMessage(err)})`, { cause: err });
+      }
       throw new NetworkError(
         `downloading ${where}: the body stopped after ${received} of ${expectedSize} bytes: ${errorMessage(err)}`, { cause: err });
     }
@@ -96,9 +103,10 @@ export async function ensureCachedFile(
       throw new TransientError(
         `size mismatch for ${where}: received ${received} bytes, Content-Length ${contentLength ?? 'absent'}, listed ${expectedSize}`);
     }
-    // Multipart ETags are not the MD5 of the body: there only the size can be checked.
+    // Multipart ETags, and those of objects encrypted with SSE-KMS or SSE-C, are not the MD5 of the body: there the
+    // size (and the SDK's x-amz-checksum-* validation, when S3 sends a checksum) is what can be checked.
     const digest = md5.digest('hex');
-    if (isSinglePartEtag(etag) && digest !== etag.toLowerCase()) {
+    if (isSinglePartEtag(etag) && etagIsContentMd5(response) && digest !== etag.toLowerCase()) {
       throw new TransientError(`checksum mismatch for ${where}: MD5 of the ${received} bytes received is ${digest}, ETag is ${etag}`);
     }
   };
@@ -121,6 +129,18 @@ export async function ensureCachedFile(
     beforeRename: verify,
   });
   return { path: target, downloaded: true, received, etag, size: received };
+}
+
+/** What the SDK's response checksum validation throws: `Checksum mismatch: ... in response header "x-amz-checksum-crc32".` */
+const SDK_CHECKSUM_MISMATCH = /^Checksum mismatch: .* in response header "([^"]+)"/;
+
+/**
+ * Whether S3 guarantees the ETag is the MD5 of the content: not for objects stored with SSE-KMS (`aws:kms`,
+ * `aws:kms:dsse`) or SSE-C (the S3 model docs: their ETags "are not an MD5 digest of their object data").
+ */
+export function etagIsContentMd5(answer: { ServerSideEncryption?: string; SSECustomerAlgorithm?: string }): boolean {
+  if (answer.SSECustomerAlgorithm) return false;
+  return !answer.ServerSideEncryption?.startsWith('aws:kms');
 }
 
 const knownDirectories = new Set<string>();
