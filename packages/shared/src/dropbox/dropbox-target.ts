@@ -158,11 +158,23 @@ export class DropboxTarget implements SyncTarget {
   }
 
   async list(folderKey: string): Promise<RemoteFile[]> {
-    // Dropbox may invalidate a listing's cursor (list_folder/continue answers `reset`); the API says to list again
-    // from the start. Bounded, so a cursor reset on every page fails the listing instead of looping.
+    const found = (await this.listFiles(folderKey, true)).map(({ key, entry }) => this.remoteFile(key, entry));
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async listKeys(folderKey: string, options: { recursive?: boolean } = {}): Promise<string[]> {
+    return (await this.listFiles(folderKey, options.recursive ?? false)).map(({ key }) => key).sort();
+  }
+
+  /**
+   * Every file under a folder, page after page. Dropbox may invalidate a listing's cursor (list_folder/continue
+   * answers `reset`); the API says to list again from the start. Bounded, so a cursor reset on every page fails the
+   * listing instead of looping.
+   */
+  private async listFiles(folderKey: string, recursive: boolean): Promise<Array<{ key: string; entry: files.FileMetadataReference }>> {
     for (let restarts = 0; ; restarts++) {
       try {
-        return await this.listOnce(folderKey);
+        return await this.listFilesOnce(folderKey, recursive);
       } catch (err) {
         if (!(err instanceof CursorReset)) throw err;
         if (restarts >= MAX_LISTING_RESTARTS) {
@@ -172,12 +184,12 @@ export class DropboxTarget implements SyncTarget {
     }
   }
 
-  private async listOnce(folderKey: string): Promise<RemoteFile[]> {
+  private async listFilesOnce(folderKey: string, recursive: boolean): Promise<Array<{ key: string; entry: files.FileMetadataReference }>> {
     const folder = this.pathOf(folderKey);
-    const found: RemoteFile[] = [];
+    const found: Array<{ key: string; entry: files.FileMetadataReference }> = [];
     let page: files.ListFolderResult;
     try {
-      page = (await this.send(`list_folder ${folderKey}`, () => this.client.filesListFolder({ path: folder, recursive: true, limit: 2000 }), true)).result;
+      page = (await this.send(`list_folder ${folderKey}`, () => this.client.filesListFolder({ path: folder, recursive, limit: 2000 }), true)).result;
     } catch (err) {
       if (err instanceof NotFound) return [];
       throw err;
@@ -186,9 +198,9 @@ export class DropboxTarget implements SyncTarget {
       for (const entry of page.entries) {
         if (entry['.tag'] !== 'file') continue;
         const key = this.keyOf(entry.path_display ?? entry.path_lower ?? '');
-        if (key !== undefined) found.push(this.remoteFile(key, entry));
+        if (key !== undefined) found.push({ key, entry });
       }
-      if (!page.has_more) break;
+      if (!page.has_more) return found;
       const cursor = page.cursor;
       page = (await this.send(`list_folder/continue ${folderKey}`, () => this.client.filesListFolderContinue({ cursor })
         .catch((err: unknown) => {
@@ -196,31 +208,6 @@ export class DropboxTarget implements SyncTarget {
           throw err;
         }))).result;
     }
-    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  }
-
-  async listKeys(folderKey: string, options: { recursive?: boolean } = {}): Promise<string[]> {
-    const folder = this.pathOf(folderKey);
-    const keys: string[] = [];
-    let page: files.ListFolderResult;
-    try {
-      page = (await this.send(`list_folder ${folderKey}`, () =>
-        this.client.filesListFolder({ path: folder, recursive: options.recursive ?? false, limit: 2000 }), true)).result;
-    } catch (err) {
-      if (err instanceof NotFound) return [];
-      throw err;
-    }
-    for (;;) {
-      for (const entry of page.entries) {
-        if (entry['.tag'] !== 'file') continue;
-        const key = this.keyOf(entry.path_display ?? entry.path_lower ?? '');
-        if (key !== undefined) keys.push(key);
-      }
-      if (!page.has_more) break;
-      const cursor = page.cursor;
-      page = (await this.send(`list_folder/continue ${folderKey}`, () => this.client.filesListFolderContinue({ cursor }))).result;
-    }
-    return keys.sort();
   }
 
   /**

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { inTransaction } from './pool.js';
+import { BARS_TABLE, rowToCandle, seriesPages, seriesSpan } from './series-rows.js';
 import type { Candle } from '../core/candle.js';
 import type { Range } from '../collect/plan.js';
 import type { IngestedFile, ListedFile } from '../preload/plan.js';
@@ -118,38 +119,15 @@ export async function readBars(db: Queryable, series: BarSeries, range: Range): 
      ORDER BY time`,
     [series.source, series.ticker, series.timeframe, new Date(range.start), new Date(range.end)],
   );
-  return rows.map(toCandle);
+  return rows.map(rowToCandle);
 }
 
 /** First and last bar time of a series in `range`, or undefined when it has none: a file's name needs both first. */
-export async function barSpan(db: Queryable, series: BarSeries, range: Range): Promise<{ first: number; last: number; count: number } | undefined> {
-  const { rows } = await db.query<{ first: string | null; last: string | null; n: string }>(
-    `SELECT (extract(epoch FROM min(time)) * 1000)::bigint AS first, (extract(epoch FROM max(time)) * 1000)::bigint AS last,
-            count(*) AS n
-     FROM bars WHERE source = $1 AND ticker = $2 AND timeframe = $3 AND time >= $4 AND time < $5`,
-    [series.source, series.ticker, series.timeframe, new Date(range.start), new Date(range.end)],
-  );
-  const r = rows[0];
-  return r?.first == null || r.last == null ? undefined : { first: Number(r.first), last: Number(r.last), count: Number(r.n) };
+export function barSpan(db: Queryable, series: BarSeries, range: Range): Promise<{ first: number; last: number; count: number } | undefined> {
+  return seriesSpan(db, BARS_TABLE, [series.source, series.ticker, series.timeframe], range);
 }
 
-/** The same bars as readBars, a page at a time (keyset on time), so years of minute bars never sit in memory at once. */
-export async function* readBarPages(db: Queryable, series: BarSeries, range: Range, pageRows = 50_000): AsyncGenerator<Candle[]> {
-  let from = range.start;
-  for (;;) {
-    const { rows } = await db.query<{ t: string; open: number; high: number; low: number; close: number; volume: number }>(
-      `SELECT (extract(epoch FROM time) * 1000)::bigint AS t, open, high, low, close, volume FROM bars
-       WHERE source = $1 AND ticker = $2 AND timeframe = $3 AND time >= $4 AND time < $5
-       ORDER BY time LIMIT $6`,
-      [series.source, series.ticker, series.timeframe, new Date(from), new Date(range.end), pageRows],
-    );
-    if (rows.length === 0) return;
-    yield rows.map(toCandle);
-    if (rows.length < pageRows) return;
-    from = Number(rows.at(-1)!.t) + 1;
-  }
-}
-
-function toCandle(r: { t: string; open: number; high: number; low: number; close: number; volume: number }): Candle {
-  return { openTime: Number(r.t), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume };
+/** The same bars as readBars, a page at a time, so years of minute bars never sit in memory at once. */
+export function readBarPages(db: Queryable, series: BarSeries, range: Range, pageRows?: number): AsyncGenerator<Candle[]> {
+  return seriesPages(db, BARS_TABLE, [series.source, series.ticker, series.timeframe], range, pageRows);
 }

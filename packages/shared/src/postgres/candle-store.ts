@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Candle, CandleSeries } from '../core/candle.js';
 import { timeframeMs } from '../core/timeframes.js';
 import type { Range, StoredIsland } from '../collect/plan.js';
+import { CANDLES_TABLE, seriesPages, seriesSpan } from './series-rows.js';
 
 /**
  * PostgreSQL I/O for candles. Inserts are conflict-safe on (exchange, symbol, timeframe, open_time), so a page
@@ -65,35 +66,13 @@ export async function readCandles(db: Queryable, series: CandleSeries, range: Ra
 }
 
 /** First and last open time and count of the candles in `range`, or undefined when there are none: a file's name needs both first. */
-export async function candleSpan(db: Queryable, series: CandleSeries, range: Range): Promise<{ first: number; last: number; count: number } | undefined> {
-  const { rows } = await db.query<{ first: string | null; last: string | null; n: string }>(
-    `SELECT (extract(epoch FROM min(open_time)) * 1000)::bigint AS first, (extract(epoch FROM max(open_time)) * 1000)::bigint AS last,
-            count(*) AS n
-     FROM candles WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= $4 AND open_time < $5`,
-    [series.exchange, series.symbol, series.timeframe, toDate(range.start), toDate(range.end)],
-  );
-  const r = rows[0];
-  return r?.first == null || r.last == null ? undefined : { first: Number(r.first), last: Number(r.last), count: Number(r.n) };
+export function candleSpan(db: Queryable, series: CandleSeries, range: Range): Promise<{ first: number; last: number; count: number } | undefined> {
+  return seriesSpan(db, CANDLES_TABLE, [series.exchange, series.symbol, series.timeframe], range);
 }
 
-/**
- * The candles of readCandles a page at a time (keyset on open_time, so each page is an index range scan): years of
- * minute candles never sit in memory at once.
- */
-export async function* readCandlePages(db: Queryable, series: CandleSeries, range: Range, pageRows = 50_000): AsyncGenerator<Candle[]> {
-  let from = range.start;
-  for (;;) {
-    const { rows } = await db.query<{ t: string; open: number; high: number; low: number; close: number; volume: number }>(
-      `SELECT (extract(epoch FROM open_time) * 1000)::bigint AS t, open, high, low, close, volume FROM candles
-       WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= $4 AND open_time < $5
-       ORDER BY open_time LIMIT $6`,
-      [series.exchange, series.symbol, series.timeframe, toDate(from), toDate(range.end), pageRows],
-    );
-    if (rows.length === 0) return;
-    yield rows.map((r) => ({ openTime: Number(r.t), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume }));
-    if (rows.length < pageRows) return;
-    from = Number(rows.at(-1)!.t) + 1;
-  }
+/** The candles of readCandles a page at a time: years of minute candles never sit in memory at once. */
+export function readCandlePages(db: Queryable, series: CandleSeries, range: Range, pageRows?: number): AsyncGenerator<Candle[]> {
+  return seriesPages(db, CANDLES_TABLE, [series.exchange, series.symbol, series.timeframe], range, pageRows);
 }
 
 /** Holes the exchange itself has, overlapping `range`. */
