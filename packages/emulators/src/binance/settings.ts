@@ -1,5 +1,4 @@
 import type { BaseSettings } from '../common/control.js';
-import type { SymbolStatus } from './universe.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -189,3 +188,6 @@ export const BinanceCounter = {
   /** Bans started (by ignoring 429s, or the `ban` fault). */
   bans: 'bans',
 } as const;
+
+/** The statuses Binance's exchangeInfo uses (spot API docs, "Symbol status"). */
+export type SymbolStatus = 'TRADING' | 'BREAK' | 'END_OF_DAY' | 'HALT' | 'CANCEL_ONLY' | 'PRE_TRADING' | 'POST_TRADING' | 'AUCTION_MATCH';

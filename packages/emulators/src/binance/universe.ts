@@ -1,4 +1,4 @@
-import { completeSettings, exchangeNow, LISTING_ANCHOR, type BinanceSettings } from './settings.js';
+import { completeSettings, exchangeNow, LISTING_ANCHOR, type BinanceSettings, type SymbolStatus } from './settings.js';
 
 export { LISTING_ANCHOR } from './settings.js';
 
@@ -135,9 +135,6 @@ function others(): Draft[] {
     extra('BTCFDUSD', 'BTC', 'FDUSD', 'cross', 9.9e9, 65_000),
   ];
 }
-
-/** The statuses Binance's exchangeInfo uses (spot API docs, "Symbol status"). */
-export type SymbolStatus = 'TRADING' | 'BREAK' | 'END_OF_DAY' | 'HALT' | 'CANCEL_ONLY' | 'PRE_TRADING' | 'POST_TRADING' | 'AUCTION_MATCH';
 
 const drafts = new Map<number, Draft[]>();
 

@@ -1,19 +1,11 @@
+import type { Range, StoredIsland } from '../core/range.js';
 import type { CollectionMode } from '../jobs/payloads.js';
 
 /**
  * Pure planning of what to fetch for one coin and timeframe. All ranges are half-open [start, end) in epoch ms of
  * candle open times, aligned to the timeframe.
  */
-export interface Range {
-  start: number;
-  end: number;
-}
-
-/** A run of consecutive stored candles: first and last open time (inclusive). */
-export interface StoredIsland {
-  first: number;
-  last: number;
-}
+export type { Range, StoredIsland } from '../core/range.js';
 
 export interface PlanInput {
   mode: CollectionMode;

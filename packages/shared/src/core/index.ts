@@ -7,5 +7,6 @@ export * from './iso-date.js';
 export * from './lifecycle.js';
 export * from './logger.js';
 export * from './map-concurrently.js';
+export * from './range.js';
 export * from './retry-policy.js';
 export * from './timeframes.js';

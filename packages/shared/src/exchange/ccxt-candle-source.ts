@@ -1,7 +1,7 @@
 import type { Exchange } from 'ccxt';
 import type { Candle, CandleSeries } from '../core/candle.js';
 import { BannedError, DataValidationError, PermanentError, RateLimitedError, TransientError } from '../core/errors.js';
-import type { Range } from '../collect/plan.js';
+import type { Range } from '../core/range.js';
 import { budgetFromDeclaredLimits, usedWeightHeaderName, type DeclaredRateLimit } from './rate-budget/declared-limits.js';
 import type { BudgetLimits, WeightBudget } from './rate-budget/weight-budget.js';
 import { timeframeMs } from '../core/timeframes.js';

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { inTransaction } from './pool.js';
 import { BARS_TABLE, rowToCandle, seriesPages, seriesSpan } from './series-rows.js';
 import type { Candle } from '../core/candle.js';
-import type { Range } from '../collect/plan.js';
+import type { Range } from '../core/range.js';
 import type { IngestedFile, ListedFile } from '../preload/plan.js';
 
 /**

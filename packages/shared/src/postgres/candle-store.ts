@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Candle, CandleSeries } from '../core/candle.js';
 import { timeframeMs } from '../core/timeframes.js';
-import type { Range, StoredIsland } from '../collect/plan.js';
+import type { Range, StoredIsland } from '../core/range.js';
 import { CANDLES_TABLE, seriesPages, seriesSpan } from './series-rows.js';
 
 /**

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Candle } from '../core/candle.js';
-import type { Range } from '../collect/plan.js';
+import type { Range } from '../core/range.js';
 
 /**
  * Reading a series' rows in time order, for the candle and bar stores alike: the span a file's name needs, and the

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction } from '../postgres/pool.js';
-import type { Range } from '../collect/plan.js';
+import type { Range } from '../core/range.js';
 
 /**
  * Collection runs and their items in PostgreSQL: what `ferry status`, `--wait` and the admin API report. Every

@@ -9,7 +9,7 @@ import type { FileSource, SyncFilePayload } from '../jobs/payloads.js';
 import { writeCandlesParquet } from '../parquet/write-candles.js';
 import { barSpan, readBarPages } from '../postgres/bar-store.js';
 import { candleSpan, readCandlePages } from '../postgres/candle-store.js';
-import type { Range } from '../collect/plan.js';
+import type { Range } from '../core/range.js';
 import { candleFilePath, candleSeriesDirectory } from './file-name.js';
 import { planRenderReplacement } from './renders.js';
 
