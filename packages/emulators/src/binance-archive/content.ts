@@ -18,7 +18,7 @@ const ZIP_MTIME = new Date(Date.UTC(2020, 0, 1));
 export interface ArchiveContent {
   zip: Buffer;
   sha256: string;
-  /** S3's ETag for a single-part object: the MD5 of the body, quoted. */
+  /** Quoted, as S3's; see `archiveEtag`. */
   etag: string;
   /** When the period ended, plus the publication delay. */
   lastModified: Date;
@@ -64,14 +64,33 @@ function zipOf(name: string, csv: Buffer): Promise<Buffer> {
   });
 }
 
+/** What a file's bytes depend on besides its name: changing any of these publishes other bytes. */
+function contentKey(file: ArchiveFile, s: ArchiveSettings): string {
+  return JSON.stringify([file.name, s.staleFiles.includes(file.name), s.headerRows, s.microsecondsFrom, s.coinCount, s.outages]);
+}
+
+/**
+ * The file's ETag, quoted: an MD5 of what its bytes depend on, not of the bytes themselves (S3's ETags are opaque to
+ * clients anyway: multipart and encrypted objects have others), so that a listing names each publication without
+ * building every zip it lists. A re-published file gets a new one.
+ */
+export function archiveEtag(file: ArchiveFile, s: ArchiveSettings): string {
+  return `"${createHash('md5').update(contentKey(file, s)).digest('hex')}"`;
+}
+
 /** Builds files on demand and keeps the recent ones (a month of 1m candles takes a while to deflate). */
 export class ArchiveContentCache {
-  private readonly cache = new LruBufferCache(256 * 1024 * 1024);
+  private readonly cache: LruBufferCache;
   private readonly building = new Map<string, Promise<Buffer>>();
+  /** Sizes of every file built so far (the zips themselves may have left the cache). */
+  private readonly sizes = new Map<string, number>();
+
+  constructor(maxBytes = 256 * 1024 * 1024) {
+    this.cache = new LruBufferCache(maxBytes);
+  }
 
   async content(file: ArchiveFile, s: ArchiveSettings): Promise<ArchiveContent> {
-    const stale = s.staleFiles.includes(file.name);
-    const cacheKey = JSON.stringify([file.name, stale, s.headerRows, s.microsecondsFrom, s.coinCount, s.outages]);
+    const cacheKey = contentKey(file, s);
     let zip = this.cache.get(cacheKey);
     if (!zip) {
       let pending = this.building.get(cacheKey);
@@ -81,14 +100,33 @@ export class ArchiveContentCache {
       }
       zip = await pending;
       this.cache.set(cacheKey, zip);
+      this.sizes.set(cacheKey, zip.length);
     }
     return {
       zip,
       sha256: createHash('sha256').update(zip).digest('hex'),
-      etag: `"${createHash('md5').update(zip).digest('hex')}"`,
+      etag: archiveEtag(file, s),
       lastModified: new Date(file.end + (file.period === 'monthly' ? s.monthlyDelayMs : s.dailyDelayMs)),
     };
   }
+
+  /**
+   * The zip's size for a listing: exact once the file was built, else an estimate (a listing does not build the
+   * months it lists; ferry does not read listed sizes, it verifies the bytes against the CHECKSUM).
+   */
+  listedSize(file: ArchiveFile, s: ArchiveSettings): number {
+    const rows = (file.end - file.start) / (INTERVAL_MINUTES[file.interval] ?? 1) / 60_000;
+    return this.sizes.get(contentKey(file, s)) ?? Math.round(rows * 50);
+  }
+}
+
+const INTERVAL_MINUTES: Record<string, number> = {
+  '1m': 1, '3m': 3, '5m': 5, '15m': 15, '30m': 30, '1h': 60, '2h': 120, '4h': 240, '6h': 360, '8h': 480, '12h': 720, '1d': 1440,
+};
+
+/** The `.CHECKSUM` body's length: a SHA-256 in hex, two spaces, the zip's name, a newline. */
+export function checksumFileSize(file: ArchiveFile): number {
+  return 64 + 2 + `${file.name}.zip`.length + 1;
 }
 
 /** The `.CHECKSUM` body, in `sha256sum` format; a wrong one for `badChecksums`. */

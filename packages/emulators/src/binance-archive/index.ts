@@ -3,7 +3,7 @@ import { EmulatorControl } from '../common/control.js';
 import { startHttpEmulator, type EmulatorRequest, type RunningEmulator } from '../common/http-server.js';
 import { xmlEscape } from '../s3/xml.js';
 import { exchangeNow } from '../binance/settings.js';
-import { ArchiveContentCache, checksumFile } from './content.js';
+import { archiveEtag, ArchiveContentCache, checksumFile, checksumFileSize } from './content.js';
 import { findPublished, parseArchiveKey, publishedFiles, type ArchiveFile, type ArchivePeriod } from './layout.js';
 import { keysUnder, listBucketV1Xml, listingPage, type ListedObject, type ListingRequest } from './listing.js';
 import { ArchiveCounter, ArchiveFault, assertValidArchiveSettings, DEFAULT_ARCHIVE_SETTINGS, type ArchiveSettings } from './settings.js';
@@ -26,11 +26,18 @@ export interface ArchiveEmulatorOptions {
   port?: number;
   host?: string;
   settings?: Partial<ArchiveSettings>;
+  /** Built zips kept in memory, least recently used dropped first. Default 256 MiB. */
+  cacheBytes?: number;
 }
 
 export interface ArchiveEmulator extends RunningEmulator<ArchiveSettings> {
   /** The files published now for a symbol (BTCUSDT) and interval, oldest first. */
   files(symbol: string, interval: string, period: ArchivePeriod): ArchiveFile[];
+  /**
+   * Builds these files now (as under the current settings) and keeps them, so that serving them later costs what a
+   * static file costs: for benchmarks, where building months of candles must not count against the client.
+   */
+  prepare(files: readonly ArchiveFile[]): Promise<void>;
   now(): number;
 }
 
@@ -57,13 +64,14 @@ export async function startBinanceArchiveEmulator(options: ArchiveEmulatorOption
   const defaults: ArchiveSettings = { ...DEFAULT_ARCHIVE_SETTINGS, ...options.settings };
   assertValidArchiveSettings(defaults);
   const control = new ArchiveControl(defaults);
-  const contents = new ArchiveContentCache();
+  const contents = new ArchiveContentCache(options.cacheBytes);
 
-  async function listedObject(file: ArchiveFile, checksum: boolean, s: ArchiveSettings): Promise<ListedObject> {
-    const content = await contents.content(file, s);
+  function listedObject(file: ArchiveFile, checksum: boolean, s: ArchiveSettings): ListedObject {
+    const lastModified = new Date(file.end + (file.period === 'monthly' ? s.monthlyDelayMs : s.dailyDelayMs));
+    const etag = archiveEtag(file, s);
     return checksum
-      ? { key: `${file.key}.CHECKSUM`, lastModified: content.lastModified, etag: content.etag, size: Buffer.byteLength(checksumFile(file, content, s)) }
-      : { key: file.key, lastModified: content.lastModified, etag: content.etag, size: content.zip.length };
+      ? { key: `${file.key}.CHECKSUM`, lastModified, etag, size: checksumFileSize(file) }
+      : { key: file.key, lastModified, etag, size: contents.listedSize(file, s) };
   }
 
   async function list(req: EmulatorRequest, res: http.ServerResponse, s: ArchiveSettings): Promise<void> {
@@ -77,7 +85,7 @@ export async function startBinanceArchiveEmulator(options: ArchiveEmulatorOption
     };
     const page = listingPage(keysUnder(request.prefix, s), request);
     const objects: ListedObject[] = [];
-    for (const k of page.keys) if (k.file) objects.push(await listedObject(k.file, k.checksum, s));
+    for (const k of page.keys) if (k.file) objects.push(listedObject(k.file, k.checksum, s));
     control.count(ArchiveCounter.status(200));
     sendText(res, 200, 'application/xml', listBucketV1Xml(ARCHIVE_BUCKET, request, page, objects));
   }
@@ -138,5 +146,8 @@ export async function startBinanceArchiveEmulator(options: ArchiveEmulatorOption
       return info ? publishedFiles(info, interval, period, control.settings) : [];
     },
     now: () => exchangeNow(control.settings),
+    prepare: async (files) => {
+      for (const f of files) await contents.content(f, control.settings);
+    },
   };
 }
