@@ -29,7 +29,7 @@ import type { CliIo } from '../../services/producer/src/io.js';
 import { main } from '../../services/producer/src/program.js';
 import { waitForRun } from '../../services/producer/src/progress.js';
 import { startBinanceEmulator, type BinanceEmulator } from '@ferry/emulators/binance';
-import { startBinanceArchiveEmulator, type ArchiveEmulator, type ArchiveFile } from '@ferry/emulators/binance-archive';
+import { startBinanceArchiveEmulator, type ArchiveFile } from '@ferry/emulators/binance-archive';
 import { findBinary, postgresBinDirs } from '../../scripts/local-services.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { spawnService } from '../../test/support/processes.js';
@@ -205,7 +205,6 @@ try {
   const copy = await copyCeiling(auto.db);
   await rest.db.drop();
   await auto.db.drop();
-  const restRate = rest.candles / rest.wallS;
   const autoRate = auto.candles / auto.wallS;
   // REST-only cannot beat the weight it needs at 6,000 a minute: (windows - 1) whole minutes.
   const restBoundS = (Math.ceil((2 * rest.klines) / 6000) - 1) * 60;
