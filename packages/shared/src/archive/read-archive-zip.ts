@@ -13,6 +13,8 @@ import { DataValidationError } from '../core/errors.js';
 export type TimestampUnit = 'ms' | 'us';
 
 const BATCH_ROWS = 5_000;
+const DECIMAL = '(-?\\d+(?:\\.\\d+)?)';
+const ROW = new RegExp(`^(\\d{1,17}),${DECIMAL},${DECIMAL},${DECIMAL},${DECIMAL},${DECIMAL}(?:,[^,]*){6}$`);
 /** Epoch milliseconds stay below 1e13 until the year 2286; microseconds of any date after 1973 are above 1e14. */
 const MICROSECONDS_ABOVE = 1e14;
 
@@ -67,14 +69,14 @@ export async function* readArchiveCandles(
     line += 1;
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text === '') return undefined;
-    const fields = text.split(',');
     if (line === 1 && !/^\d/.test(text)) {
       state.headerRow = true;
       return undefined;
     }
-    if (fields.length !== 12) throw fail(`${fields.length} fields, expected 12`);
-    const raw = fields[0]!;
-    if (!/^\d{1,17}$/.test(raw)) throw fail(`open time ${JSON.stringify(raw)} is not a whole number`);
+    // One expression for the whole line: the six fields used, decimals as Binance writes them, twelve fields in all.
+    const m = ROW.exec(text);
+    if (!m) throw fail(`expected 12 fields: an open time in ms or us, then open, high, low, close and volume as decimals: ${JSON.stringify(text.slice(0, 200))}`);
+    const raw = m[1]!;
     const unit: TimestampUnit = Number(raw) > MICROSECONDS_ABOVE ? 'us' : 'ms';
     state.unit ??= unit;
     if (unit !== state.unit) throw fail(`open time ${raw} is in ${unit}, the file's first row in ${state.unit}`);
@@ -83,9 +85,7 @@ export async function* readArchiveCandles(
     if (openTime < period.startMs || openTime >= period.endMs) {
       throw fail(`open time ${new Date(openTime).toISOString()} lies outside the file's period`);
     }
-    const values = fields.slice(1, 6);
-    if (!values.every((v) => /^-?\d+(\.\d+)?$/.test(v))) throw fail(`a price or the volume is not a decimal number: ${values.join(',')}`);
-    return { openTime, open: Number(values[0]), high: Number(values[1]), low: Number(values[2]), close: Number(values[3]), volume: Number(values[4]) };
+    return { openTime, open: Number(m[2]), high: Number(m[3]), low: Number(m[4]), close: Number(m[5]), volume: Number(m[6]) };
   };
 
   const checked = (candles: Candle[]): Candle[] => {
