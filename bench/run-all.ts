@@ -28,6 +28,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'queue-overhead', quick: ['--quick'], full: [] },
   { name: 'pg-ingest', quick: ['--quick'], full: [] },
   { name: 'crypto-backfill', quick: ['rate-bound', '--quick'], full: ['all'] },
+  { name: 'archive-backfill', quick: ['--quick'], full: ['--full'] },
   { name: 's3-preload', quick: ['--quick'], full: [] },
   { name: 'dropbox-sync', quick: ['--quick'], full: [] },
   { name: 'scale', quick: ['--quick'], full: [] },

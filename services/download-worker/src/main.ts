@@ -4,6 +4,7 @@ import { sweepStaleTempFiles } from '@ferry/shared/core';
 import { createServiceContext, startWorkers } from '@ferry/shared/jobs';
 import { ferryRegistry, observeWorkerJobs, startMetricsServer } from '@ferry/shared/metrics';
 import { preloadFeature } from '@ferry/shared/preload';
+import { archiveFeature } from '@ferry/shared/archive';
 
 /** download-worker: env -> config -> create -> start; SIGTERM drains within SHUTDOWN_GRACE_MS. */
 const ctx = await createServiceContext('download-worker');
@@ -37,8 +38,9 @@ if (ctx.config.sync.restoreOnStartup) {
   }
 }
 
-// The handler table: candles of exchanges, and the flat files of preloads with the step that finishes them.
-const workers = await startWorkers(ctx, [collectFeature, preloadFeature]);
+// The handler table: candles of exchanges (with the files of their archives), and the flat files of preloads with the
+// step that finishes them.
+const workers = await startWorkers(ctx, [collectFeature, archiveFeature, preloadFeature]);
 ctx.lifecycle.add('download workers', workers, (w) => w.close(ctx.config.jobs.shutdownGraceMs));
 for (const w of workers.workers) observeWorkerJobs(w);
 if (ctx.config.metricsPort > 0) ctx.lifecycle.add('metrics server', await startMetricsServer(ctx.config.metricsPort, ferryRegistry), (m) => m.close());

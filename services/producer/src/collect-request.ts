@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type CollectRequest } from '@ferry/shared/collect';
 import { isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type Timeframe } from '@ferry/shared/core';
 import { COLLECTION_MODES } from '@ferry/shared/jobs';
+import { ARCHIVE_EXCHANGES, COLLECT_SOURCES } from '@ferry/shared/archive';
 import { UsageError } from './errors.js';
 
 const intIn = (min: number, max: number) =>
@@ -18,6 +19,7 @@ const raw = z.object({
   mode: z.enum(COLLECTION_MODES, { message: `expected one of ${COLLECTION_MODES.join(', ')}` }),
   start: isoDateString.optional(),
   end: isoDateString.optional(),
+  source: z.enum(COLLECT_SOURCES, { message: `expected one of ${COLLECT_SOURCES.join(', ')}` }).default('auto'),
 });
 
 export type RawCollectOptions = z.input<typeof raw>;
@@ -25,6 +27,7 @@ export type RawCollectOptions = z.input<typeof raw>;
 const OPTION_NAMES: Record<string, string> = {
   exchange: '--exchange', top: '--top', minVolume: '--min-volume', days: '--days',
   timeframe: '--timeframe', symbols: '--symbols', mode: '--mode', start: '--start', end: '--end',
+  source: '--source',
 };
 
 /**
@@ -73,6 +76,9 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
   if (endMs !== undefined && endMs > nowMs) {
     problems.push(`--end ${JSON.stringify(o.end)}: expected a date no later than now, ${new Date(nowMs).toISOString()}`);
   }
+  if (o.source === 'archive' && !ARCHIVE_EXCHANGES.includes(exchange)) {
+    problems.push(`--source archive: ${exchange} has no public archive of candles (${ARCHIVE_EXCHANGES.join(', ')} do)`);
+  }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return {
     exchange,
@@ -84,5 +90,6 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
     mode: o.mode,
     startMs,
     endMs,
+    source: o.source,
   };
 }

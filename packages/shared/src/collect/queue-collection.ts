@@ -9,6 +9,8 @@ import type { CollectCandlesPayload, CollectionMode } from '../jobs/payloads.js'
 import { JobName } from '../jobs/names.js';
 import { createOrReuseRun } from '../runs/run-store.js';
 import { alignDown, type Timeframe } from '../core/timeframes.js';
+import { ArchiveClient } from '../archive/archive-client.js';
+import { planArchiveChildren, usesArchive, type CollectSource } from '../archive/queue-archive-files.js';
 
 /** A validated collection request, from the CLI, the admin API or a schedule. */
 export interface CollectRequest {
@@ -22,6 +24,8 @@ export interface CollectRequest {
   mode: CollectionMode;
   startMs: number | undefined;
   endMs: number | undefined;
+  /** Where history comes from (`ferry collect --source`); default rest (schedules, the admin API). */
+  source?: CollectSource;
 }
 
 export interface CollectionContext {
@@ -37,6 +41,8 @@ export interface QueuedCollection {
   reused: boolean;
   symbols: string[];
   jobs: number;
+  /** Archive files queued under the collect jobs (0 with --source rest). */
+  archiveFiles: number;
 }
 
 export class NothingToCollectError extends Error {}
@@ -52,6 +58,7 @@ export function candleItemKey(p: Pick<CollectCandlesPayload, 'exchange' | 'symbo
  */
 export async function queueCollection(request: CollectRequest, ctx: CollectionContext): Promise<QueuedCollection> {
   const { config } = ctx;
+  const archive = usesArchive(request.source ?? 'rest', request.exchange, config);
   const { source } = await openExchange({
     exchangeId: request.exchange,
     // EXCHANGE_URL, the one base URL the workers use too: what this asks (top N, clock) and what they fetch agree.
@@ -78,17 +85,28 @@ export async function queueCollection(request: CollectRequest, ctx: CollectionCo
   const endMs = request.endMs ?? null;
   const params = {
     exchange: request.exchange, symbols: [...symbols].sort(), timeframes: [...request.timeframes].sort(),
-    mode: request.mode, startMs, endMs,
+    mode: request.mode, startMs, endMs, ...(archive ? { source: 'archive' } : {}),
   };
   const base = symbols.flatMap((symbol) =>
     request.timeframes.map((timeframe) => ({ exchange: request.exchange, symbol, timeframe, mode: request.mode, startMs, endMs })));
   const { runId, reused } = await createOrReuseRun(ctx.db, 'candles', params, base.map(candleItemKey));
   const payloads: CollectCandlesPayload[] = base.map((b) => ({ runId, ...b }));
   const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts });
+  let archiveFiles = 0;
   try {
-    await producer.add(JobName.CollectCandles, payloads);
+    // With the archive, a coin's job is the parent of one job per archive file: it runs once they are in, and
+    // fetches from REST only what they did not cover.
+    const { children } = archive
+      ? await planArchiveChildren(payloads, { db: ctx.db, archive: new ArchiveClient({ baseUrl: config.archive.baseUrl, timeoutMs: config.exchange.timeoutMs }), nowMs: now })
+      : { children: payloads.map(() => []) };
+    await producer.add(JobName.CollectCandles, payloads.filter((_, i) => children[i]!.length === 0));
+    for (const [i, files] of children.entries()) {
+      if (files.length === 0) continue;
+      await producer.addFlow({ name: JobName.CollectCandles, data: payloads[i]! }, files.map((data) => ({ name: JobName.IngestArchiveFile, data })));
+      archiveFiles += files.length;
+    }
   } finally {
     await producer.close();
   }
-  return { runId, reused, symbols, jobs: payloads.length };
+  return { runId, reused, symbols, jobs: payloads.length, archiveFiles };
 }

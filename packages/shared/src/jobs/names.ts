@@ -20,6 +20,8 @@ export const QueueName = {
   Candles: 'candles',
   /** One job per S3 flat file. */
   FlatFiles: 'flat-files',
+  /** One job per file of Binance's public archive (data.binance.vision), children of a collect-candles job. */
+  ArchiveFiles: 'archive-files',
   /** Parents of flat-file jobs: finish a preload once all its files are in. */
   Preloads: 'preloads',
   /** Back up a file to the sync target. */
@@ -34,6 +36,7 @@ export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
 export const JobName = {
   CollectCandles: 'collect-candles',
   DownloadFlatFile: 'download-flat-file',
+  IngestArchiveFile: 'ingest-archive-file',
   FinishPreload: 'finish-preload',
   SyncFile: 'sync-file',
   SyncDirectory: 'sync-directory',
@@ -45,6 +48,7 @@ export type JobName = (typeof JobName)[keyof typeof JobName];
 export const QUEUE_OF: Record<JobName, QueueName> = {
   [JobName.CollectCandles]: QueueName.Candles,
   [JobName.DownloadFlatFile]: QueueName.FlatFiles,
+  [JobName.IngestArchiveFile]: QueueName.ArchiveFiles,
   [JobName.FinishPreload]: QueueName.Preloads,
   [JobName.SyncFile]: QueueName.Sync,
   [JobName.SyncDirectory]: QueueName.Sync,

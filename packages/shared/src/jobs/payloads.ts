@@ -125,6 +125,29 @@ export const finishPreloadPayload = z
   .strict();
 export type FinishPreloadPayload = z.infer<typeof finishPreloadPayload>;
 
+/**
+ * One file of Binance's public archive for one coin and timeframe: download, verify against its CHECKSUM, ingest its
+ * rows in place of what PostgreSQL held for its period. A child of the coin's collect-candles job.
+ */
+export const ingestArchiveFilePayload = z
+  .object({
+    runId: z.uuid(),
+    exchange: z.literal('binance'),
+    symbol: z.string().max(40).regex(/^[A-Z0-9]+\/[A-Z0-9]+$/),
+    timeframe: z.enum(TIMEFRAME_NAMES as [string, ...string[]]),
+    /** The zip's key in the bucket, e.g. `data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01.zip`. */
+    key: z.string().max(200).regex(/^data\/spot\/(monthly|daily)\/klines\/[A-Z0-9]+\/[0-9a-z]+\/[A-Z0-9]+-[0-9a-z]+-\d{4}-\d{2}(-\d{2})?\.zip$/,
+      'expected a data.binance.vision klines zip key'),
+    /** The period the file covers: [startMs, endMs) of open times. */
+    startMs: epochMs,
+    endMs: epochMs,
+    /** The ETag the listing gave: names the publication (a re-published file has a new one). */
+    etag: z.string().min(1).max(100),
+  })
+  .strict()
+  .refine((p) => p.endMs > p.startMs, { message: 'endMs must be after startMs', path: ['endMs'] });
+export type IngestArchiveFilePayload = z.infer<typeof ingestArchiveFilePayload>;
+
 /** Payload schema per job name; later job kinds add theirs here. */
 /** A scheduled collection: which mode; everything else is the defaults of `ferry collect`. */
 export const scheduledCollectionPayload = z.object({ mode: z.enum(COLLECTION_MODES) }).strict();
@@ -136,6 +159,7 @@ export const PAYLOAD_SCHEMAS = {
   [JobName.SyncFile]: syncFilePayload,
   [JobName.SyncDirectory]: syncDirectoryPayload,
   [JobName.DownloadFlatFile]: downloadFlatFilePayload,
+  [JobName.IngestArchiveFile]: ingestArchiveFilePayload,
   [JobName.FinishPreload]: finishPreloadPayload,
 } as const;
 export type PayloadJobName = keyof typeof PAYLOAD_SCHEMAS;

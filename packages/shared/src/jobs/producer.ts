@@ -57,6 +57,11 @@ const POLICIES: { [N in JobName]: JobPolicy<N> } = {
     id: (p) => `flatfile.${p.runId}.${p.key.replace(/[/:]/g, '_')}.${bareEtag(p.etag)}`,
     keep: ONE_OFF,
   },
+  [JobName.IngestArchiveFile]: {
+    // Key and ETag name the published bytes: a re-published file is a new job, the same one queued twice is not.
+    id: (p) => `archive.${p.runId}.${p.key.slice('data/spot/'.length).replace(/[/:]/g, '_')}.${bareEtag(p.etag)}`,
+    keep: ONE_OFF,
+  },
   [JobName.FinishPreload]: { id: (p) => preloadJobId(p.runId) + (p.round ? `.${p.round}` : ''), keep: ONE_OFF },
   [JobName.SyncFile]: {
     id: (p) => {

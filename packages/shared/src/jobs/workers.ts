@@ -38,6 +38,8 @@ export function queueConcurrency(config: FerryConfig): Record<QueueName, number>
     // DOWNLOAD_CONCURRENCY downloads in flight (the flat-file handler holds that many slots); twice as many jobs run,
     // so that while some store what they fetched (a commit each) the download slots stay busy.
     [QueueName.FlatFiles]: 2 * config.download.concurrency,
+    // Files of Binance's archive: downloads overlap with ingests, PostgreSQL is the limit (a COPY each).
+    [QueueName.ArchiveFiles]: config.download.concurrency,
     [QueueName.Preloads]: 2,
     // Room for one batch being committed while the next one gathers, and for directory jobs feeding them.
     [QueueName.Sync]: 2 * config.sync.batchFiles + 4,

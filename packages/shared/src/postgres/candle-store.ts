@@ -1,5 +1,9 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Candle, CandleSeries } from '../core/candle.js';
+import { copyBinaryHeader, copyBinaryTrailer, encodeCandleRows } from './copy-binary-candles.js';
 import { timeframeMs } from '../core/timeframes.js';
 import type { Range, StoredIsland } from '../core/range.js';
 import { CANDLES_TABLE, seriesPages, seriesSpan } from './series-rows.js';
@@ -96,4 +100,31 @@ export async function recordExchangeGaps(db: Queryable, series: CandleSeries, ga
      ON CONFLICT (exchange, symbol, timeframe, start_time) DO UPDATE SET end_time = greatest(exchange_gaps.end_time, excluded.end_time)`,
     [series.exchange, series.symbol, series.timeframe, gaps.map((g) => g.start), gaps.map((g) => g.end)],
   );
+}
+
+/**
+ * Replaces every candle of `range` with `batches`, by binary COPY: the ingest of a whole archive file. Idempotent (the
+ * range's rows are deleted first, so a repeated or re-published file leaves exactly its rows) and as fast as COPY
+ * (nothing to check for conflicts). Runs on `client` inside the caller's transaction, so a file that fails half-way
+ * leaves nothing behind. Returns the rows written.
+ */
+export async function replaceCandleRange(client: pg.PoolClient, series: CandleSeries, range: Range,
+  batches: AsyncIterable<readonly Candle[]>): Promise<number> {
+  await client.query(
+    `DELETE FROM candles WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= $4 AND open_time < $5`,
+    [series.exchange, series.symbol, series.timeframe, toDate(range.start), toDate(range.end)],
+  );
+  let rows = 0;
+  async function* encoded(): AsyncGenerator<Buffer> {
+    yield copyBinaryHeader();
+    for await (const candles of batches) {
+      rows += candles.length;
+      yield encodeCandleRows(series, candles);
+    }
+    yield copyBinaryTrailer();
+  }
+  const copy = client.query(copyFrom(
+    'COPY candles (exchange, symbol, timeframe, open_time, open, high, low, close, volume) FROM STDIN (FORMAT binary)'));
+  await pipeline(Readable.from(encoded()), copy);
+  return rows;
 }

@@ -28,6 +28,8 @@ export const collectCommand: CliCommand = (program, io) => {
     .addOption(new Option('--mode <mode>', 'backward = history, forward = since the last candle, gap_fill = holes').default('backward'))
     .option('--start <iso>', 'first day (instead of --days)')
     .option('--end <iso>', 'end (exclusive, no later than now; default: the last closed candle)')
+    .addOption(new Option('--source <source>', 'auto = Binance\'s archive files where they exist, REST for the rest; rest; archive')
+      .default('auto'))
     .option('--wait', 'show progress until the run ends, then a summary; exit 0 only if every coin is complete')
     .option('--json', 'print a machine-readable summary')
     .actionWithExitCode(({ wait, json, ...options }: CollectOptions) => withCliContext(io, {
@@ -39,7 +41,8 @@ export const collectCommand: CliCommand = (program, io) => {
       const what = `${queued.symbols.length} coin(s) x ${request.timeframes.length} timeframe(s)`;
       const said = queued.reused
         ? `run ${queued.runId} already queued (${what}); not queued again`
-        : `run ${queued.runId}: ${queued.jobs} job(s) queued (${what})`;
+        : `run ${queued.runId}: ${queued.jobs} job(s) queued (${what})` +
+          (queued.archiveFiles > 0 ? `, with ${queued.archiveFiles} archive file(s)` : '');
       if (!json || wait) io.stderr(`${said}\n`);
       if (!wait) {
         if (json) io.stdout(`${JSON.stringify({ run_id: queued.runId, reused: queued.reused, jobs: queued.jobs, symbols: queued.symbols })}\n`);

@@ -43,7 +43,7 @@ describe('loadConfig', () => {
 
   it('never prints a password or query value of a bad URL setting, only the URL with them replaced', () => {
     const urlVariables = Object.entries(VARIABLES).filter(([, spec]) => 'url' in spec && spec.url).map(([name]) => name);
-    expect(urlVariables).toEqual(['REDIS_URL', 'DATABASE_URL', 'EXCHANGE_URL', 'S3_ENDPOINT', 'DROPBOX_API_URL', 'DROPBOX_CONTENT_URL']);
+    expect(urlVariables).toEqual(['REDIS_URL', 'DATABASE_URL', 'EXCHANGE_URL', 'ARCHIVE_URL', 'S3_ENDPOINT', 'DROPBOX_API_URL', 'DROPBOX_CONTENT_URL']);
     // A port of 99999 makes every one of them invalid, and unparseable as a URL: the case where the value is printed.
     const env = Object.fromEntries(urlVariables.map((name) => [name, `redis://:Pw-${name}@127.0.0.1:99999/?token=Tk-${name}`]));
     let message = '';

@@ -12,6 +12,8 @@ export interface FerryConfig {
   database: { url: Secret; poolSize: number };
   dataDir: string;
   exchange: { id: string; baseUrl: string | undefined; timeoutMs: number; clockTtlMs: number; headroom: number };
+  /** Binance's public archive; `explicit` = ARCHIVE_URL was set (not the default). */
+  archive: { baseUrl: string; explicit: boolean };
   /** Every queue's job settings: attempts before a job fails for good, its lock, and the drain on shutdown. */
   jobs: { attempts: number; lockMs: number; shutdownGraceMs: number };
   /** The download worker's own: downloads in flight per process. */
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       clockTtlMs: v.EXCHANGE_CLOCK_TTL_MS,
       headroom: v.RATE_LIMIT_HEADROOM,
     },
+    archive: { baseUrl: v.ARCHIVE_URL.replace(/\/+$/, ''), explicit: isSet(merged, 'ARCHIVE_URL') },
     jobs: { attempts: v.JOB_ATTEMPTS, lockMs: v.JOB_LOCK_MS, shutdownGraceMs: v.SHUTDOWN_GRACE_MS },
     download: { concurrency: v.DOWNLOAD_CONCURRENCY },
     s3: {

@@ -137,6 +137,14 @@ export const VARIABLES = {
     expected: 'an http(s) URL',
     doc: "Replaces the exchange's REST base URL (proxy, testnet, emulator). Unset = the real exchange.",
   }),
+  ARCHIVE_URL: spec({
+    schema: url(['http:', 'https:']),
+    default: 'https://s3-ap-northeast-1.amazonaws.com/data.binance.vision',
+    url: true,
+    expected: 'an http(s) URL',
+    doc: "Binance's public data archive (data.binance.vision): the bucket's S3 address, which serves both its listing " +
+      "and its files. Used by `ferry collect --source auto|archive`; with EXCHANGE_URL set, auto uses it only when set too.",
+  }),
   EXCHANGE_TIMEOUT_MS: spec({
     schema: int(1000, 300_000),
     default: '15000',
