@@ -140,6 +140,18 @@ export async function barSpan(db: Queryable, series: BarSeries, range: Range): P
   return r?.first == null || r.last == null ? undefined : { first: Number(r.first), last: Number(r.last), count: Number(r.n) };
 }
 
+/** barSpan of each UTC calendar month that has bars in `range`, ascending: which month files a series of minute bars is made of. */
+export async function barSpansByMonth(db: Queryable, series: BarSeries, range: Range): Promise<Array<{ first: number; last: number; count: number }>> {
+  const { rows } = await db.query<{ first: string; last: string; n: string }>(
+    `SELECT (extract(epoch FROM min(time)) * 1000)::bigint AS first, (extract(epoch FROM max(time)) * 1000)::bigint AS last,
+            count(*) AS n
+     FROM bars WHERE source = $1 AND ticker = $2 AND timeframe = $3 AND time >= $4 AND time < $5
+     GROUP BY date_trunc('month', time AT TIME ZONE 'UTC') ORDER BY first`,
+    [series.source, series.ticker, series.timeframe, new Date(range.start), new Date(range.end)],
+  );
+  return rows.map((r) => ({ first: Number(r.first), last: Number(r.last), count: Number(r.n) }));
+}
+
 /** The same bars as readBars, a page at a time (keyset on time), so years of minute bars never sit in memory at once. */
 export async function* readBarPages(db: Queryable, series: BarSeries, range: Range, pageRows = 50_000): AsyncGenerator<Candle[]> {
   let from = range.start;

@@ -77,6 +77,21 @@ export async function candleSpan(db: Queryable, series: CandleSeries, range: Ran
 }
 
 /**
+ * candleSpan of each UTC calendar month that has candles in `range`, ascending: which month files an intraday series
+ * is made of. One index-only pass in PostgreSQL; a row per month comes back, whatever the series' length.
+ */
+export async function candleSpansByMonth(db: Queryable, series: CandleSeries, range: Range): Promise<Array<{ first: number; last: number; count: number }>> {
+  const { rows } = await db.query<{ first: string; last: string; n: string }>(
+    `SELECT (extract(epoch FROM min(open_time)) * 1000)::bigint AS first, (extract(epoch FROM max(open_time)) * 1000)::bigint AS last,
+            count(*) AS n
+     FROM candles WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= $4 AND open_time < $5
+     GROUP BY date_trunc('month', open_time AT TIME ZONE 'UTC') ORDER BY first`,
+    [series.exchange, series.symbol, series.timeframe, toDate(range.start), toDate(range.end)],
+  );
+  return rows.map((r) => ({ first: Number(r.first), last: Number(r.last), count: Number(r.n) }));
+}
+
+/**
  * The candles of readCandles a page at a time (keyset on open_time, so each page is an index range scan): years of
  * minute candles never sit in memory at once.
  */
