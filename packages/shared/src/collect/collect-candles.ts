@@ -2,10 +2,10 @@ import { assertValidCandles, type CandleSeries } from '../core/candle.js';
 import { timeframeMs, type Timeframe } from '../core/timeframes.js';
 import { type CandleSource } from '../exchange/ccxt-candle-source.js';
 import { type CollectCandlesPayload, type SyncFilePayload } from '../jobs/payloads.js';
-import { countCandles, insertCandles, knownExchangeGaps, recordExchangeGaps, storedIslands } from '../postgres/candle-store.js';
+import { candleSpan, countCandles, expectedCandles, insertCandles, missingCandleRanges, recordExchangeGaps } from '../postgres/candle-store.js';
 import { type Pool } from '../postgres/pool.js';
 import { renderSeriesFiles, syncPayloadOf } from '../series-files/render-series-file.js';
-import { collectionRange, expectedCandleCount, findExchangeHoles, planMissingRanges, planPages, type Range } from './plan.js';
+import { collectionRange, collectionWindow, findExchangeHoles, mergeRanges, planPages, type Range } from './plan.js';
 
 /**
  * One collect-candles job: plan from what PostgreSQL holds, fetch only the missing pages, store each page as it
@@ -44,6 +44,7 @@ export interface CollectResult {
   stored: number;
   requests: number;
   missingRanges: Range[];
+  /** The exchange's holes this job found (and recorded). */
   exchangeGaps: Range[];
   file: { relativePath: string; rows: number; bytes: number } | null;
 }
@@ -63,18 +64,20 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
 
   const now = await deps.source.now();
   const range = collectionRange(payload.startMs, payload.endMs, now, step);
-  const gaps = await knownExchangeGaps(deps.db, series, range);
-  const islands = await storedIslands(deps.db, series, range);
-  const missing = planMissingRanges({ mode: payload.mode, range, stepMs: step, stored: islands, knownGaps: gaps });
+  // Planning holds a few ranges, never the series: PostgreSQL says what is stored and what is missing.
+  const span = await candleSpan(deps.db, series, range);
+  const window = collectionWindow(payload.mode, range, span, step);
+  const missing = window ? await missingCandleRanges(deps.db, series, window) : [];
   const pages = planPages(missing, step, deps.source.pageLimit);
-  const expected = expectedCandleCount(range, gaps, step);
-  let have = islands.reduce((n, i) => n + Math.round((i.last - i.first) / step) + 1, 0);
+  const expected = await expectedCandles(deps.db, series, range);
+  let have = span?.count ?? 0;
   deps.log(`${name}: ${payload.mode} ${iso(range.start)} .. ${iso(range.end)}: ${have}/${expected} stored, ` +
     `${missing.length} missing range(s), ${pages.length} request(s) planned`);
 
   let fetched = 0;
   let stored = 0;
   let requests = 0;
+  const exchangeGaps: Range[] = [];
   const report = (phase: CandleProgress['phase']) =>
     deps.progress({
       phase, fetched, stored, expected, have, requests, requestsPlanned: pages.length,
@@ -99,16 +102,15 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
       .filter((h) => h.end > h.start);
     if (holes.length) {
       await recordExchangeGaps(deps.db, series, holes);
+      exchangeGaps.push(...holes);
       deps.log(`${name}: exchange has no candles in ${holes.map((h) => `${iso(h.start)}..${iso(h.end)}`).join(', ')}`);
     }
     report('fetching');
   }
 
-  const gapsAfter = await knownExchangeGaps(deps.db, series, range);
-  const islandsAfter = await storedIslands(deps.db, series, range);
-  const stillMissing = planMissingRanges({ mode: 'backward', range, stepMs: step, stored: islandsAfter, knownGaps: gapsAfter });
+  const stillMissing = await missingCandleRanges(deps.db, series, range);
   const records = await countCandles(deps.db, series, range);
-  const expectedAfter = expectedCandleCount(range, gapsAfter, step);
+  const expectedAfter = await expectedCandles(deps.db, series, range);
 
   report('writing');
   const file = await renderFiles(payload, series, deps);
@@ -120,7 +122,7 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
   deps.log(`${name}: ${status}, ${records}/${expectedAfter} candles, ${stored} new from ${requests} request(s)`);
   return {
     status, records, expected: expectedAfter, fetched, stored, requests, missingRanges: stillMissing,
-    exchangeGaps: gapsAfter, file,
+    exchangeGaps: mergeRanges(exchangeGaps), file,
   };
 }
 
