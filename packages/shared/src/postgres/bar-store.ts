@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Candle } from '../core/candle.js';
+import { RENDER_PAGE_ROWS } from './candle-store.js';
 import type { Range } from '../collect/plan.js';
 import type { IngestedFile, ListedFile } from '../preload/plan.js';
 
@@ -153,7 +154,7 @@ export async function barSpansByMonth(db: Queryable, series: BarSeries, range: R
 }
 
 /** The same bars as readBars, a page at a time (keyset on time), so years of minute bars never sit in memory at once. */
-export async function* readBarPages(db: Queryable, series: BarSeries, range: Range, pageRows = 50_000): AsyncGenerator<Candle[]> {
+export async function* readBarPages(db: Queryable, series: BarSeries, range: Range, pageRows = RENDER_PAGE_ROWS): AsyncGenerator<Candle[]> {
   let from = range.start;
   for (;;) {
     const { rows } = await db.query<{ t: string; open: number; high: number; low: number; close: number; volume: number }>(

@@ -92,10 +92,16 @@ export async function candleSpansByMonth(db: Queryable, series: CandleSeries, ra
 }
 
 /**
+ * Rows per keyset page of a render: about 2 MB of row objects. A worker renders up to its concurrency (20) of files at
+ * once, so this times 20 is what renders hold; 50,000-row pages made that 300 MB.
+ */
+export const RENDER_PAGE_ROWS = 10_000;
+
+/**
  * The candles of readCandles a page at a time (keyset on open_time, so each page is an index range scan): years of
  * minute candles never sit in memory at once.
  */
-export async function* readCandlePages(db: Queryable, series: CandleSeries, range: Range, pageRows = 50_000): AsyncGenerator<Candle[]> {
+export async function* readCandlePages(db: Queryable, series: CandleSeries, range: Range, pageRows = RENDER_PAGE_ROWS): AsyncGenerator<Candle[]> {
   let from = range.start;
   for (;;) {
     const { rows } = await db.query<{ t: string; open: number; high: number; low: number; close: number; volume: number }>(

@@ -126,7 +126,7 @@ async function renderPlanned(series: SeriesOfFile, deps: RenderDeps, file: Plann
   const written = facts === undefined;
   if (!facts) {
     // The rows the name promises, whatever is inserted meanwhile outside them.
-    const out = await writeCandlesParquet(localPath, flatten(pagesOf(deps.db, series, file.rows)));
+    const out = await writeCandlesParquet(localPath, flatten(pagesOf(deps.db, series, file.rows)), { expectedRows: file.count });
     facts = { size: out.bytes, mtimeMs: out.mtimeMs, contentHash: out.contentHash };
     rows = out.rows;
   }
