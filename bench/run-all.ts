@@ -33,6 +33,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'dropbox-sync', quick: ['--quick'], full: [] },
   { name: 'scale', quick: ['--quick'], full: [] },
   { name: 'dashboard-flood', quick: ['--quick'], full: [] },
+  { name: 'worker-memory', quick: ['--quick'], full: [] },
 ];
 
 const { values, positionals } = parseArgs({ options: { full: { type: 'boolean', default: false } }, allowPositionals: true });

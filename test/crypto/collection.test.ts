@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
@@ -57,18 +58,27 @@ describe('ferry collect: 20 coins x 1h x 60 days against the emulated exchange',
     expect(outage.rows[0].n).toBe(0);
   });
 
-  it('writes one Parquet file per coin equal to its rows, and chains a sync job for it', async () => {
+  it('writes one Parquet file per coin and month (1h is intraday) equal to its rows, and chains a sync job for each', async () => {
     const sync = new Queue(QueueName.Sync, { connection: h.redis, prefix: h.prefix });
     const syncJobs = await sync.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']);
     await sync.close();
-    expect(syncJobs).toHaveLength(20);
+    let files = 0;
     for (const d of summary.details) {
       const symbol = d.item.split(':')[1]!;
-      const file = d.details['file'] as string;
-      expect(file).toMatch(new RegExp(`^candles/${symbol.split('/')[0]}/${symbol.replace('/', '-')}_1h_\\d{8}_20261020\\.parquet$`));
-      expect(await parquetCandles(path.join(h.dataDir, file))).toEqual(h.emulator.candles(symbol, '1h', START, END));
-      expect(syncJobs.some((j) => (j.data as { relativePath: string }).relativePath === file)).toBe(true);
+      const base = symbol.split('/')[0]!;
+      // The item names the series' latest file: the current month's.
+      expect(d.details['file'] as string).toMatch(new RegExp(`^candles/${base}/${symbol.replace('/', '-')}_1h_202610\\d{2}_20261020\\.parquet$`));
+      const months = (await readdir(path.join(h.dataDir, 'candles', base))).filter((f) => f.startsWith(`${symbol.replace('/', '-')}_1h_`)).sort();
+      const rows = [];
+      for (const month of months) {
+        expect(month.slice(-25, -19), month).toBe(month.slice(-16, -10));
+        rows.push(...(await parquetCandles(path.join(h.dataDir, 'candles', base, month))));
+        expect(syncJobs.some((j) => (j.data as { relativePath: string }).relativePath === `candles/${base}/${month}`), month).toBe(true);
+      }
+      files += months.length;
+      expect(rows).toEqual(h.emulator.candles(symbol, '1h', START, END));
     }
+    expect(syncJobs).toHaveLength(files);
   });
 
   it('records the outage and the listings as exchange holes, and counts only candles the exchange can have', async () => {

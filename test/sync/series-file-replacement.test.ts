@@ -20,7 +20,8 @@ const TIMEFRAMES: Timeframe[] = ['1d', '4h'];
 
 /**
  * The data contract end to end: a backfill, then the next day's update of the same coins, each followed by the sync
- * worker. Every series ends with exactly one Parquet file, holding its rows in PostgreSQL, and the backup holds
+ * worker. Every series ends with exactly its current Parquet files (one, or one per month below 1d), holding its rows
+ * in PostgreSQL, and the backup holds
  * exactly the same files, byte for byte: the earlier renders are gone locally and on the target.
  */
 describe.each(['dropbox', 'local'] as const)('a backfill and the next day\'s update, backed up to the %s target', (kind) => {
@@ -89,34 +90,42 @@ describe.each(['dropbox', 'local'] as const)('a backfill and the next day\'s upd
     return new Date(Math.floor(now / step) * step - step).toISOString().slice(0, 10).replaceAll('-', '');
   }
 
-  async function expectOneFilePerSeriesMirrored(now: number): Promise<void> {
+  /**
+   * Each series is exactly its current files: one for 1d; one per UTC month for 4h (the 20 days reach back into
+   * November), each named by its first and last candle, the last one ending on the last closed candle's day. Their
+   * rows, in order, are PostgreSQL's.
+   */
+  async function expectCurrentFilesMirrored(now: number): Promise<void> {
     const local = await localFiles();
-    const expected = coins.flatMap((c) => TIMEFRAMES.map((tf) => new RegExp(`^candles/${c}/${c}-USDT_${tf}_\\d{8}_${lastDay(tf, now)}\\.parquet$`)));
-    expect(local).toHaveLength(expected.length);
-    for (const pattern of expected) expect(local.filter((f) => pattern.test(f)), String(pattern)).toHaveLength(1);
-
+    let expectedFiles = 0;
     for (const coin of coins) {
       for (const timeframe of TIMEFRAMES) {
-        const file = local.find((f) => f.startsWith(`candles/${coin}/${coin}-USDT_${timeframe}_`))!;
+        const files = local.filter((f) => f.startsWith(`candles/${coin}/${coin}-USDT_${timeframe}_`));
+        const all = await readCandles(h.db.pool, { exchange: 'binance', symbol: `${coin}/USDT`, timeframe }, { start: 0, end: NOW + 10 * DAY });
+        const months = new Set(all.map((c) => new Date(c.openTime).toISOString().slice(0, 7)));
+        expect(files, `${coin} ${timeframe}`).toHaveLength(timeframe === '1d' ? 1 : months.size);
+        expect(files.at(-1)).toMatch(new RegExp(`_\\d{8}_${lastDay(timeframe, now)}\\.parquet$`));
+        expectedFiles += files.length;
         const rows: Candle[] = [];
-        for await (const group of readCandleFile(path.join(h.dataDir, file))) rows.push(...group);
-        expect(rows, file).toEqual(await readCandles(h.db.pool, { exchange: 'binance', symbol: `${coin}/USDT`, timeframe }, { start: 0, end: NOW + 10 * DAY }));
+        for (const file of files) for await (const group of readCandleFile(path.join(h.dataDir, file))) rows.push(...group);
+        expect(rows, `${coin} ${timeframe}`).toEqual(all);
       }
     }
+    expect(local).toHaveLength(expectedFiles);
 
     const backup = await backupFiles();
     expect([...backup.keys()].sort()).toEqual(local);
     for (const file of local) expect(Buffer.compare(backup.get(file)!, await readFile(path.join(h.dataDir, file))), file).toBe(0);
   }
 
-  it('leaves one file per series after the backfill, and the same files in the backup', async () => {
+  it('leaves each series\' current files after the backfill, and the same files in the backup', async () => {
     await collectAndSync();
-    await expectOneFilePerSeriesMirrored(NOW);
+    await expectCurrentFilesMirrored(NOW);
   }, 120_000);
 
-  it('replaces each series\' file after the next day\'s update, locally and in the backup', async () => {
+  it('replaces each series\' latest file after the next day\'s update, locally and in the backup', async () => {
     h.emulator.control.configure({ nowMs: NOW + DAY });
     await collectAndSync();
-    await expectOneFilePerSeriesMirrored(NOW + DAY);
+    await expectCurrentFilesMirrored(NOW + DAY);
   }, 120_000);
 });

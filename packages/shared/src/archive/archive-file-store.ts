@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Range } from '../collect/plan.js';
+import type { Range } from '../core/range.js';
 import type { CandleSeries } from '../core/candle.js';
 import type { TimestampUnit } from './read-archive-zip.js';
 

@@ -7,7 +7,7 @@ import { timeframeMs } from '../core/timeframes.js';
 import type { IngestArchiveFilePayload } from '../jobs/payloads.js';
 import { recordExchangeGaps, replaceCandleRange } from '../postgres/candle-store.js';
 import type { Pool } from '../postgres/pool.js';
-import type { Range } from '../collect/plan.js';
+import type { Range } from '../core/range.js';
 import type { ArchiveClient } from './archive-client.js';
 import { findArchiveFile, lockArchiveFile, recordArchiveFile, updateArchiveFileEtag } from './archive-file-store.js';
 import { readArchiveCandles, type ArchiveReadState } from './read-archive-zip.js';

@@ -2,15 +2,15 @@ import { alignOffGridCandles, assertValidCandles, type CandleSeries, type OffGri
 import { timeframeMs, type Timeframe } from '../core/timeframes.js';
 import { type CandleSource } from '../exchange/ccxt-candle-source.js';
 import { type CollectCandlesPayload, type SyncFilePayload } from '../jobs/payloads.js';
-import { countCandles, insertCandles, knownExchangeGaps, recordExchangeGaps, storedIslands } from '../postgres/candle-store.js';
+import { candleSpan, countCandles, expectedCandles, insertCandles, missingCandleRanges, recordExchangeGaps } from '../postgres/candle-store.js';
 import { type Pool } from '../postgres/pool.js';
-import { renderSeriesFile, syncPayloadOf } from '../series-files/render-series-file.js';
-import { collectionRange, expectedCandleCount, findExchangeHoles, planMissingRanges, planPages, type Range } from './plan.js';
+import { renderSeriesFiles, syncPayloadOf } from '../series-files/render-series-file.js';
+import { collectionRange, collectionWindow, findExchangeHoles, mergeRanges, planPages, type Range } from './plan.js';
 
 /**
  * One collect-candles job: plan from what PostgreSQL holds, fetch only the missing pages, store each page as it
- * arrives (so an interrupted job keeps its progress), record the exchange's own holes, render the series' Parquet file
- * from PostgreSQL (series-files: it replaces the series' earlier file) and chain its sync. The I/O comes in as `deps`, so the flow is tested with real PostgreSQL and the
+ * arrives (so an interrupted job keeps its progress), record the exchange's own holes, render the series' Parquet files
+ * from PostgreSQL (series-files: one per series, or per month of an intraday series, each replacing its earlier render) and chain its sync. The I/O comes in as `deps`, so the flow is tested with real PostgreSQL and the
  * emulator, and nothing here knows about BullMQ.
  */
 export interface CandleProgress {
@@ -44,6 +44,7 @@ export interface CollectResult {
   stored: number;
   requests: number;
   missingRanges: Range[];
+  /** The exchange's holes this job found (and recorded). */
   exchangeGaps: Range[];
   /** Candles the exchange sent off the timeframe's grid this job, stored at their grid slot (see alignOffGridCandles). */
   offGridCandles: OffGridCandle[];
@@ -65,12 +66,13 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
 
   const now = await deps.source.now();
   const range = collectionRange(payload.startMs, payload.endMs, now, step);
-  const gaps = await knownExchangeGaps(deps.db, series, range);
-  const islands = await storedIslands(deps.db, series, range);
-  const missing = planMissingRanges({ mode: payload.mode, range, stepMs: step, stored: islands, knownGaps: gaps });
+  // Planning holds a few ranges, never the series: PostgreSQL says what is stored and what is missing.
+  const span = await candleSpan(deps.db, series, range);
+  const window = collectionWindow(payload.mode, range, span, step);
+  const missing = window ? await missingCandleRanges(deps.db, series, window) : [];
   const pages = planPages(missing, step, deps.source.pageLimit);
-  const expected = expectedCandleCount(range, gaps, step);
-  let have = islands.reduce((n, i) => n + Math.round((i.last - i.first) / step) + 1, 0);
+  const expected = await expectedCandles(deps.db, series, range);
+  let have = span?.count ?? 0;
   deps.log(`${name}: ${payload.mode} ${iso(range.start)} .. ${iso(range.end)}: ${have}/${expected} stored, ` +
     `${missing.length} missing range(s), ${pages.length} request(s) planned`);
 
@@ -78,6 +80,7 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
   let stored = 0;
   let requests = 0;
   const offGridCandles: OffGridCandle[] = [];
+  const exchangeGaps: Range[] = [];
   const report = (phase: CandleProgress['phase']) =>
     deps.progress({
       phase, fetched, stored, expected, have, requests, requestsPlanned: pages.length,
@@ -108,19 +111,18 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
       .filter((h) => h.end > h.start);
     if (holes.length) {
       await recordExchangeGaps(deps.db, series, holes);
+      exchangeGaps.push(...holes);
       deps.log(`${name}: exchange has no candles in ${holes.map((h) => `${iso(h.start)}..${iso(h.end)}`).join(', ')}`);
     }
     report('fetching');
   }
 
-  const gapsAfter = await knownExchangeGaps(deps.db, series, range);
-  const islandsAfter = await storedIslands(deps.db, series, range);
-  const stillMissing = planMissingRanges({ mode: 'backward', range, stepMs: step, stored: islandsAfter, knownGaps: gapsAfter });
+  const stillMissing = await missingCandleRanges(deps.db, series, range);
   const records = await countCandles(deps.db, series, range);
-  const expectedAfter = expectedCandleCount(range, gapsAfter, step);
+  const expectedAfter = await expectedCandles(deps.db, series, range);
 
   report('writing');
-  const file = await renderFile(payload, series, pages.length > 0, deps);
+  const file = await renderFiles(payload, series, deps);
   const status = stillMissing.length > 0 ? 'partial' : pages.length === 0 ? 'skipped' : 'complete';
   deps.progress({
     phase: 'done', fetched, stored, expected: expectedAfter, have: records, requests, requestsPlanned: pages.length,
@@ -129,34 +131,35 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
   deps.log(`${name}: ${status}, ${records}/${expectedAfter} candles, ${stored} new from ${requests} request(s)`);
   return {
     status, records, expected: expectedAfter, fetched, stored, requests, missingRanges: stillMissing,
-    exchangeGaps: gapsAfter, offGridCandles, file,
+    exchangeGaps: mergeRanges(exchangeGaps), offGridCandles, file,
   };
 }
 
 /**
- * Renders the coin's Parquet file from PostgreSQL (same rows, same bytes on any host) and chains its sync. A job that
- * fetched nothing keeps the file already there, and only hashes it.
+ * Renders the coin's Parquet files from PostgreSQL (same rows, same bytes on any host) and chains their syncs: the
+ * series' one file for a daily timeframe, its month files for an intraday one, where closed months whose rows did not
+ * change keep their file and are neither rewritten nor synced again. Returns the series' latest file.
  */
-async function renderFile(
-  payload: CollectCandlesPayload,
-  series: CandleSeries,
-  changed: boolean,
-  deps: CollectDeps,
-): Promise<CollectResult['file']> {
-  const rendered = await renderSeriesFile({ kind: 'candles', ...series }, deps, { reuseExisting: !changed });
-  if (!rendered) return null;
-  const { relativePath, rows, size } = rendered;
-  if (rendered.written) deps.log(`wrote ${relativePath} (${rows} rows, ${size} bytes)`);
-  if (rendered.replaced.length > 0) deps.log(`${relativePath} replaces ${rendered.replaced.join(', ')}`);
-  if (rendered.supersededBy) {
-    // Another job rendered a newer file of the series meanwhile; its sync is that job's.
-    deps.log(`${relativePath} is superseded by ${rendered.supersededBy}, rendered meanwhile`);
-    return { relativePath: rendered.supersededBy, rows, bytes: size };
+async function renderFiles(payload: CollectCandlesPayload, series: CandleSeries, deps: CollectDeps): Promise<CollectResult['file']> {
+  const { files, unchanged } = await renderSeriesFiles({ kind: 'candles', ...series }, deps);
+  if (unchanged.length > 0) deps.log(`${unchanged.length} closed month file(s) unchanged, kept as they are`);
+  let latest: CollectResult['file'] = null;
+  for (const rendered of files) {
+    const { relativePath, rows, size } = rendered;
+    if (rendered.written) deps.log(`wrote ${relativePath} (${rows} rows, ${size} bytes)`);
+    if (rendered.replaced.length > 0) deps.log(`${relativePath} replaces ${rendered.replaced.join(', ')}`);
+    if (rendered.supersededBy) {
+      // Another job rendered a newer file of the series meanwhile; its sync is that job's.
+      deps.log(`${relativePath} is superseded by ${rendered.supersededBy}, rendered meanwhile`);
+      latest = { relativePath: rendered.supersededBy, rows, bytes: size };
+      continue;
+    }
+    // Chained even when the file was already there (the latest one): an attempt killed between writing it and
+    // chaining its sync leaves it unsynced otherwise. Same bytes, same job id, so a sync chained before is not queued twice.
+    await deps.chainSync(syncPayloadOf(rendered, payload.runId));
+    latest = { relativePath, rows, bytes: size };
   }
-  // Chained even when the file was already there: an attempt killed between writing it and chaining its sync leaves
-  // it unsynced otherwise. Same bytes, same job id, so a sync chained before is not queued twice.
-  await deps.chainSync(syncPayloadOf(rendered, payload.runId));
-  return { relativePath, rows, bytes: size };
+  return latest;
 }
 
 function iso(ms: number): string {

@@ -26,23 +26,29 @@ export interface PlanInput {
  * Known exchange gaps are never requested again.
  */
 export function planMissingRanges(input: PlanInput): Range[] {
-  const { range, stepMs, mode } = input;
-  const storedRanges = input.stored.map((i) => ({ start: i.first, end: i.last + stepMs }));
+  const first = input.stored[0];
+  const last = input.stored.at(-1);
+  const window = collectionWindow(input.mode, input.range, first && last ? { first: first.first, last: last.last } : undefined, input.stepMs);
+  if (!window) return [];
+  const storedRanges = input.stored.map((i) => ({ start: i.first, end: i.last + input.stepMs }));
+  return subtractRanges([window], [...storedRanges, ...input.knownGaps]);
+}
+
+/**
+ * The part of `range` a collection in `mode` looks at, from the first and last stored candle alone (undefined: nothing
+ * to look at). What is missing inside it is PostgreSQL's to say (candle-store missingCandleRanges), so that planning
+ * holds a few ranges, never the series.
+ */
+export function collectionWindow(mode: CollectionMode, range: Range, stored: StoredIsland | undefined, stepMs: number): Range | undefined {
   let window: Range | undefined;
   if (mode === 'backward') {
     window = range;
   } else if (mode === 'forward') {
-    const last = input.stored.at(-1);
-    window = last ? { start: Math.max(range.start, last.last + stepMs), end: range.end } : range;
+    window = stored ? { start: Math.max(range.start, stored.last + stepMs), end: range.end } : range;
   } else {
-    const first = input.stored[0];
-    const last = input.stored.at(-1);
-    window = first && last
-      ? { start: Math.max(range.start, first.first), end: Math.min(range.end, last.last + stepMs) }
-      : undefined;
+    window = stored ? { start: Math.max(range.start, stored.first), end: Math.min(range.end, stored.last + stepMs) } : undefined;
   }
-  if (!window || window.end <= window.start) return [];
-  return subtractRanges([window], [...storedRanges, ...input.knownGaps]);
+  return window && window.end > window.start ? window : undefined;
 }
 
 /** `from` minus every range in `remove`; inputs need not be sorted; output is sorted and non-empty ranges only. */

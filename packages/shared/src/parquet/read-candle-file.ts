@@ -44,3 +44,10 @@ function toCandle(row: unknown[], file: string, index: number): Candle {
   }
   return { openTime, open, high, low, close, volume } as Candle;
 }
+
+/** The number of rows a Parquet file says it holds, from its footer alone (the file is not read). */
+export async function candleFileRowCount(file: string): Promise<number> {
+  const { asyncBufferFromFile, parquetMetadataAsync } = await import('hyparquet');
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file));
+  return Number(metadata.num_rows);
+}

@@ -127,10 +127,14 @@ describe('writeCandlesParquet', () => {
     await writeCandlesParquet(first, candles, { rowGroupRows: 500 });
     await writeCandlesParquet(second, candles.values(), { rowGroupRows: 500 });
     await writeCandlesParquet(streamed, cursor(), { rowGroupRows: 500 });
+    // A wrong guess of the row count sizes the buffers only.
+    const guessedLow = path.join(dir, 'd', 'low.parquet');
+    const guessedHigh = path.join(dir, 'd', 'high.parquet');
+    await writeCandlesParquet(guessedLow, cursor(), { rowGroupRows: 500, expectedRows: 70 });
+    await writeCandlesParquet(guessedHigh, cursor(), { rowGroupRows: 500, expectedRows: 5_000 });
 
     const bytes = await readFile(first);
-    expect((await readFile(second)).equals(bytes)).toBe(true);
-    expect((await readFile(streamed)).equals(bytes)).toBe(true);
+    for (const other of [second, streamed, guessedLow, guessedHigh]) expect((await readFile(other)).equals(bytes), other).toBe(true);
     // Written at different moments to different paths: neither the clock nor the path reaches the bytes.
     expect(bytes.includes(Buffer.from(path.basename(first)))).toBe(false);
   });

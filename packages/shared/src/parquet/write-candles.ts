@@ -24,6 +24,12 @@ export interface WriteCandlesOptions {
    * of the series, and readers such as DuckDB get groups to scan in parallel.
    */
   rowGroupRows?: number;
+  /**
+   * How many rows are coming, when known (a month file: at most 44,640 minute candles): the row group's buffers are
+   * sized to it rather than to a full group (and grow if more come), so that 20 renders at once hold 20 small buffers,
+   * not 20 of 4.8 MB. The file's bytes do not depend on it.
+   */
+  expectedRows?: number;
 }
 
 export interface WrittenCandleFile {
@@ -89,8 +95,9 @@ export async function writeCandlesParquet(
     const sink = new FileHandleSink(handle);
     const parquet = new ParquetWriter({ writer: sink, schema: CANDLE_SCHEMA, codec: 'SNAPPY', createdBy: CANDLE_PARQUET_CREATED_BY });
     // A short array needs no 100k-row buffers; the row groups come out the same.
-    const capacity = Array.isArray(candles) ? Math.max(1, Math.min(rowGroupRows, candles.length)) : rowGroupRows;
-    const batch = new CandleBatch(capacity, absolutePath);
+    const expected = Array.isArray(candles) ? candles.length : options.expectedRows;
+    const capacity = expected === undefined ? rowGroupRows : Math.max(1, Math.min(rowGroupRows, expected));
+    const batch = new CandleBatch(capacity, rowGroupRows, absolutePath);
     const writeBatch = async (): Promise<void> => {
       await parquet.write({ columnData: batch.columns(), rowGroupSize: rowGroupRows });
       batch.clear();
@@ -124,14 +131,19 @@ export async function writeCandlesParquet(
 
 /** One row group's worth of columns, reused from group to group. */
 class CandleBatch {
-  private readonly timestamps: BigInt64Array;
-  private readonly prices: Record<(typeof PRICE_FIELDS)[number], Float64Array>;
+  private timestamps: BigInt64Array;
+  private prices: Record<(typeof PRICE_FIELDS)[number], Float64Array>;
   private previousOpenTime: number | undefined;
   length = 0;
   total = 0;
 
+  /**
+   * `capacity` rows are buffered first; past them the buffers grow up to `groupRows`, so that a row group always
+   * holds `groupRows` rows (the bytes never depend on the starting capacity).
+   */
   constructor(
-    private readonly capacity: number,
+    private capacity: number,
+    private readonly groupRows: number,
     private readonly target: string,
   ) {
     this.timestamps = new BigInt64Array(capacity);
@@ -152,7 +164,20 @@ class CandleBatch {
     this.previousOpenTime = candle.openTime;
     this.length++;
     this.total++;
-    return this.length === this.capacity;
+    if (this.length === this.capacity && this.capacity < this.groupRows) this.grow(Math.min(this.groupRows, this.capacity * 2));
+    return this.length === this.groupRows;
+  }
+
+  private grow(capacity: number): void {
+    const timestamps = new BigInt64Array(capacity);
+    timestamps.set(this.timestamps);
+    this.timestamps = timestamps;
+    for (const field of PRICE_FIELDS) {
+      const values = new Float64Array(capacity);
+      values.set(this.prices[field]);
+      this.prices[field] = values;
+    }
+    this.capacity = capacity;
   }
 
   columns(): ColumnSource[] {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { inTransaction } from './pool.js';
-import { BARS_TABLE, rowToCandle, seriesPages, seriesSpan } from './series-rows.js';
+import { BARS_TABLE, RENDER_PAGE_ROWS, rowToCandle, seriesPages, seriesSpan, seriesSpansByMonth } from './series-rows.js';
 import type { Candle } from '../core/candle.js';
 import type { Range } from '../core/range.js';
 import type { IngestedFile, ListedFile } from '../preload/plan.js';
@@ -127,7 +127,12 @@ export function barSpan(db: Queryable, series: BarSeries, range: Range): Promise
   return seriesSpan(db, BARS_TABLE, [series.source, series.ticker, series.timeframe], range);
 }
 
+/** barSpan of each UTC calendar month that has bars in `range`, ascending: which month files a series of minute bars is made of. */
+export function barSpansByMonth(db: Queryable, series: BarSeries, range: Range): Promise<Array<{ first: number; last: number; count: number }>> {
+  return seriesSpansByMonth(db, BARS_TABLE, [series.source, series.ticker, series.timeframe], range);
+}
+
 /** The same bars as readBars, a page at a time, so years of minute bars never sit in memory at once. */
-export function readBarPages(db: Queryable, series: BarSeries, range: Range, pageRows?: number): AsyncGenerator<Candle[]> {
+export function readBarPages(db: Queryable, series: BarSeries, range: Range, pageRows = RENDER_PAGE_ROWS): AsyncGenerator<Candle[]> {
   return seriesPages(db, BARS_TABLE, [series.source, series.ticker, series.timeframe], range, pageRows);
 }

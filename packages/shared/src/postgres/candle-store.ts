@@ -6,7 +6,7 @@ import type { Candle, CandleSeries } from '../core/candle.js';
 import { copyBinaryHeader, copyBinaryTrailer, encodeCandleRows } from './copy-binary-candles.js';
 import { timeframeMs } from '../core/timeframes.js';
 import type { Range, StoredIsland } from '../core/range.js';
-import { CANDLES_TABLE, seriesPages, seriesSpan } from './series-rows.js';
+import { CANDLES_TABLE, RENDER_PAGE_ROWS, seriesPages, seriesSpan, seriesSpansByMonth } from './series-rows.js';
 
 /**
  * PostgreSQL I/O for candles. Inserts are conflict-safe on (exchange, symbol, timeframe, open_time), so a page
@@ -74,9 +74,63 @@ export function candleSpan(db: Queryable, series: CandleSeries, range: Range): P
   return seriesSpan(db, CANDLES_TABLE, [series.exchange, series.symbol, series.timeframe], range);
 }
 
-/** The candles of readCandles a page at a time: years of minute candles never sit in memory at once. */
-export function readCandlePages(db: Queryable, series: CandleSeries, range: Range, pageRows?: number): AsyncGenerator<Candle[]> {
+/**
+ * candleSpan of each UTC calendar month that has candles in `range`, ascending: which month files an intraday series
+ * is made of. One pass in PostgreSQL; a row per month comes back, whatever the series' length.
+ */
+export function candleSpansByMonth(db: Queryable, series: CandleSeries, range: Range): Promise<Array<{ first: number; last: number; count: number }>> {
+  return seriesSpansByMonth(db, CANDLES_TABLE, [series.exchange, series.symbol, series.timeframe], range);
+}
+
+/** The candles of readCandles a page at a time (keyset pages of RENDER_PAGE_ROWS): years of minute candles never sit in memory at once. */
+export function readCandlePages(db: Queryable, series: CandleSeries, range: Range, pageRows = RENDER_PAGE_ROWS): AsyncGenerator<Candle[]> {
   return seriesPages(db, CANDLES_TABLE, [series.exchange, series.symbol, series.timeframe], range, pageRows);
+}
+
+/**
+ * What is missing of a series in `window`: the window minus its stored candles and minus the exchange's known holes,
+ * all in PostgreSQL (gaps-and-islands over the primary key index, then a multirange difference), so only the missing
+ * ranges come back: nothing for a complete series, however long, and however many holes the exchange has in it.
+ */
+export async function missingCandleRanges(db: Queryable, series: CandleSeries, window: Range): Promise<Range[]> {
+  if (window.end <= window.start) return [];
+  const step = timeframeMs(series.timeframe);
+  const { rows } = await db.query<{ s: string; e: string }>(
+    `WITH islands AS (
+       SELECT min(t) AS first, max(t) AS last FROM (
+         SELECT t, t - (row_number() OVER (ORDER BY t)) * $6::bigint AS grp FROM (
+           SELECT (extract(epoch FROM open_time) * 1000)::bigint AS t FROM candles
+           WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND open_time >= $4 AND open_time < $5
+         ) times
+       ) numbered GROUP BY grp
+     ), covered AS (
+       SELECT int8range(first, last + $6::bigint) AS r FROM islands
+       UNION ALL
+       SELECT int8range((extract(epoch FROM start_time) * 1000)::bigint, (extract(epoch FROM end_time) * 1000)::bigint)
+       FROM exchange_gaps WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND end_time > $4 AND start_time < $5
+     )
+     SELECT lower(m) AS s, upper(m) AS e
+     FROM unnest(int8multirange(int8range($7::bigint, $8::bigint)) - (SELECT coalesce(range_agg(r), '{}'::int8multirange) FROM covered)) AS m
+     ORDER BY 1`,
+    [series.exchange, series.symbol, series.timeframe, toDate(window.start), toDate(window.end), step, window.start, window.end],
+  );
+  return rows.map((r) => ({ start: Number(r.s), end: Number(r.e) }));
+}
+
+/** Candles the exchange can have in `range`: all of them minus its known holes (overlapping holes counted once). */
+export async function expectedCandles(db: Queryable, series: CandleSeries, range: Range): Promise<number> {
+  if (range.end <= range.start) return 0;
+  const step = timeframeMs(series.timeframe);
+  const { rows } = await db.query<{ ms: string }>(
+    `SELECT coalesce(sum(upper(m) - lower(m)), 0) AS ms FROM unnest(
+       int8multirange(int8range($6::bigint, $7::bigint)) * (
+         SELECT coalesce(range_agg(int8range((extract(epoch FROM start_time) * 1000)::bigint, (extract(epoch FROM end_time) * 1000)::bigint)), '{}'::int8multirange)
+         FROM exchange_gaps WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND end_time > $4 AND start_time < $5
+       )
+     ) AS m`,
+    [series.exchange, series.symbol, series.timeframe, toDate(range.start), toDate(range.end), range.start, range.end],
+  );
+  return Math.max(0, Math.round((range.end - range.start) / step) - Math.round(Number(rows[0]?.ms ?? 0) / step));
 }
 
 /** Holes the exchange itself has, overlapping `range`. */

@@ -19,6 +19,12 @@ export interface SeriesTable {
 export const CANDLES_TABLE: SeriesTable = { table: 'candles', time: 'open_time', keys: ['exchange', 'symbol', 'timeframe'] };
 export const BARS_TABLE: SeriesTable = { table: 'bars', time: 'time', keys: ['source', 'ticker', 'timeframe'] };
 
+/**
+ * Rows per keyset page of a render: about 2 MB of row objects. A worker renders up to its concurrency (20) of files at
+ * once, so this times 20 is what renders hold; 50,000-row pages made that 300 MB.
+ */
+export const RENDER_PAGE_ROWS = 10_000;
+
 type Row = { t: string; open: number; high: number; low: number; close: number; volume: number };
 
 function where(t: SeriesTable): string {
@@ -39,8 +45,22 @@ export async function seriesSpan(
   return r?.first == null || r.last == null ? undefined : { first: Number(r.first), last: Number(r.last), count: Number(r.n) };
 }
 
+/** seriesSpan of each UTC calendar month with rows in `range`, ascending; one pass in PostgreSQL, a row per month. */
+export async function seriesSpansByMonth(
+  db: Queryable, t: SeriesTable, series: readonly [string, string, string], range: Range,
+): Promise<Array<{ first: number; last: number; count: number }>> {
+  const { rows } = await db.query<{ first: string; last: string; n: string }>(
+    `SELECT (extract(epoch FROM min(${t.time})) * 1000)::bigint AS first, (extract(epoch FROM max(${t.time})) * 1000)::bigint AS last,
+            count(*) AS n
+     FROM ${t.table} WHERE ${where(t)}
+     GROUP BY date_trunc('month', ${t.time} AT TIME ZONE 'UTC') ORDER BY first`,
+    [...series, new Date(range.start), new Date(range.end)],
+  );
+  return rows.map((r) => ({ first: Number(r.first), last: Number(r.last), count: Number(r.n) }));
+}
+
 export async function* seriesPages(
-  db: Queryable, t: SeriesTable, series: readonly [string, string, string], range: Range, pageRows = 50_000,
+  db: Queryable, t: SeriesTable, series: readonly [string, string, string], range: Range, pageRows = RENDER_PAGE_ROWS,
 ): AsyncGenerator<Candle[]> {
   let from = range.start;
   for (;;) {

@@ -3,14 +3,15 @@ import { type FinishPreloadPayload, type SyncFilePayload } from '../jobs/payload
 import { barSpan } from '../postgres/bar-store.js';
 import { type Pool } from '../postgres/pool.js';
 import { failedItems, finishItem } from '../runs/run-store.js';
-import { renderSeriesFile, syncPayloadOf } from '../series-files/render-series-file.js';
+import { renderSeriesFiles, syncPayloadOf } from '../series-files/render-series-file.js';
 import { marketRangeMs } from './plan.js';
 import { isSeriesItem, seriesItemKey, type PreloadOutcome } from './queue-preload.js';
 
 /**
  * The end of a preload: once every file job is in (ingested or failed for good), one Parquet file per ticker from
  * PostgreSQL, in the candles' layout (`candles/TSLA/TSLA_1d_20201102_20251101.parquet`), each with a chained sync job.
- * A ticker's file holds every bar PostgreSQL has of it (earlier preloads too) and replaces its earlier file.
+ * A ticker's file holds every bar PostgreSQL has of it (earlier preloads too) and replaces its earlier file; minute
+ * bars are one file per UTC month (series-files/file-periods.ts), and a month's file replaces only that month's.
  * It reports which files failed instead of waiting for them: failed children are ignored dependencies. Each ticker is
  * an item of the run (`seriesItemKey`), so the run completes only once its Parquet files are written, and `ferry
  * status` lists them like a collection's.
@@ -38,15 +39,27 @@ export async function finishPreload(payload: FinishPreloadPayload, deps: FinishP
       await finishItem(deps.db, payload.runId, seriesItemKey(t.ticker), { status: 'skipped', records: 0, error: `no bars from ${t.start} to ${t.end}` });
       continue;
     }
-    const rendered = await renderSeriesFile({ kind: 'bars', ...series }, deps);
-    if (!rendered) throw new Error(`${t.ticker}: bars vanished from PostgreSQL while its file was rendered`);
-    const { relativePath } = rendered;
-    if (rendered.replaced.length > 0) deps.log(`${t.ticker}: ${relativePath} replaces ${rendered.replaced.join(', ')}`);
-    const syncJob = await deps.chainSync(syncPayloadOf(rendered, payload.runId));
-    deps.log(`${t.ticker}: ${rendered.rows} bar(s) -> ${relativePath} (sync job ${syncJob})`);
-    outcome.files.push({ ticker: t.ticker, path: relativePath, rows: rendered.rows, syncJob });
+    // Minute bars are one file per month, as intraday candles are: closed months whose bars did not change keep theirs.
+    const { files, unchanged } = await renderSeriesFiles({ kind: 'bars', ...series }, deps);
+    if (files.length === 0) throw new Error(`${t.ticker}: bars vanished from PostgreSQL while its file was rendered`);
+    if (unchanged.length > 0) deps.log(`${t.ticker}: ${unchanged.length} closed month file(s) unchanged, kept as they are`);
+    let rows = 0;
+    const paths: string[] = [];
+    const syncJobs: string[] = [];
+    for (const rendered of files) {
+      const { relativePath } = rendered;
+      if (rendered.replaced.length > 0) deps.log(`${t.ticker}: ${relativePath} replaces ${rendered.replaced.join(', ')}`);
+      if (rendered.supersededBy) continue;
+      const syncJob = await deps.chainSync(syncPayloadOf(rendered, payload.runId));
+      deps.log(`${t.ticker}: ${rendered.rows} bar(s) -> ${relativePath} (sync job ${syncJob})`);
+      outcome.files.push({ ticker: t.ticker, path: relativePath, rows: rendered.rows, syncJob });
+      rows += rendered.rows;
+      paths.push(relativePath);
+      syncJobs.push(syncJob);
+    }
     await finishItem(deps.db, payload.runId, seriesItemKey(t.ticker), {
-      status: 'complete', records: rendered.rows, details: { file: relativePath, sync_job: syncJob },
+      status: 'complete', records: span.count,
+      details: paths.length === 1 ? { file: paths[0], sync_job: syncJobs[0] } : { files: paths, sync_jobs: syncJobs, rows_written: rows },
     });
   }
   return outcome;

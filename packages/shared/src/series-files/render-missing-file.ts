@@ -5,6 +5,7 @@ import { contentHashOfFile } from '../core/content-hash.js';
 import { PermanentError } from '../core/errors.js';
 import type { SyncFilePayload } from '../jobs/payloads.js';
 import { assertSafeRelativePath } from '../backup/remote-layout.js';
+import { filePeriodOf } from './file-periods.js';
 import { compareRenders, parseSeriesRender, planRenderReplacement } from './renders.js';
 import {
   currentRenderPath, describeSeries, localRendersBeside, renderSeriesFile, seriesOfSource, type SeriesFileFacts,
@@ -62,15 +63,17 @@ export async function localFileForSync(
   if ((await currentRenderPath(deps.db, series, { start: payload.source.startMs, end: payload.source.endMs })) === undefined) {
     throw new PermanentError(`cannot render ${relativePath}: PostgreSQL holds no ${what} in its range`);
   }
-  const current = await currentRenderPath(deps.db, series);
+  // The file's period (file-periods.ts): the whole series, or the month of its last row, which is its slot (renders.ts).
+  const period = filePeriodOf(series.timeframe, payload.source.endMs - 1);
+  const current = await currentRenderPath(deps.db, series, period);
   if (current !== relativePath) {
     const mine = parseSeriesRender(relativePath);
     const now = current === undefined ? undefined : parseSeriesRender(current);
-    if (mine && now && now.series === mine.series && compareRenders(now, mine) < 0) return superseded(relativePath, now.relativePath, 'in PostgreSQL');
+    if (mine && now && now.slot === mine.slot && compareRenders(now, mine) < 0) return superseded(relativePath, now.relativePath, 'in PostgreSQL');
     // Rows deleted since the file was written would render different bytes under another name; say so instead.
     throw new PermanentError(`cannot render ${relativePath}: PostgreSQL's ${what} now render as ${current}`);
   }
-  const rendered = await renderSeriesFile(series, deps);
+  const rendered = await renderSeriesFile(series, deps, { period });
   if (!rendered || rendered.relativePath !== relativePath) {
     throw new PermanentError(`cannot render ${relativePath}: PostgreSQL's ${what} changed while it was rendered`);
   }

@@ -7,19 +7,22 @@ import { contentHashOfFile } from '../core/content-hash.js';
 import { timeframeMs, type Timeframe } from '../core/timeframes.js';
 import type { FileSource, SyncFilePayload } from '../jobs/payloads.js';
 import { writeCandlesParquet } from '../parquet/write-candles.js';
-import { barSpan, readBarPages } from '../postgres/bar-store.js';
-import { candleSpan, readCandlePages } from '../postgres/candle-store.js';
+import { candleFileRowCount } from '../parquet/read-candle-file.js';
+import { barSpan, barSpansByMonth, readBarPages } from '../postgres/bar-store.js';
+import { candleSpan, candleSpansByMonth, readCandlePages } from '../postgres/candle-store.js';
 import type { Range } from '../core/range.js';
 import { candleFilePath, candleSeriesDirectory } from './file-name.js';
+import { ALL_TIME, filePeriodOf, filesPerMonth, planSeriesFiles, type PeriodSpan, type PlannedSeriesFile } from './file-periods.js';
 import { planRenderReplacement } from './renders.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
 /**
- * The one way a series becomes its Parquet file: exchange candles and flat-file bars alike, read from PostgreSQL a
+ * The one way a series becomes its Parquet files: exchange candles and flat-file bars alike, read from PostgreSQL a
  * keyset page at a time (memory stays flat whatever the length), written through the one Parquet writer, which hashes
- * the bytes as they go, and then every earlier render of the series in its directory is removed. The file holds the
- * whole series as PostgreSQL has it, so a later update replaces it rather than adding a second file beside it.
+ * the bytes as they go, and then the earlier renders they replace are removed (renders.ts). A daily series is one
+ * file holding all PostgreSQL has of it; an intraday series is one file per UTC month (file-periods.ts), and only the
+ * months whose rows changed are written again.
  */
 
 /** Which rows: a coin's candles on an exchange, or a flat-file ticker's bars. */
@@ -43,50 +46,93 @@ export interface SeriesFileFacts {
 export interface RenderedSeriesFile extends SeriesFileFacts {
   relativePath: string;
   rows: number;
-  /** False when the file was already there and nothing had changed (`reuseExisting`). */
+  /** False when the file was already there with the same rows, and kept. */
   written: boolean;
-  /** Earlier renders of the series removed from the directory. */
+  /** Earlier renders of its slot (the series, or its month) removed from the directory. */
   replaced: string[];
-  /** Set when a newer render of the series was found beside it: this one was removed instead, and is not to be synced. */
+  /** Set when a newer render of its slot was found beside it: this one was removed instead, and is not to be synced. */
   supersededBy?: string;
   /** How the sync worker renders the same bytes on a host without this disk. */
   source: FileSource;
 }
 
-/** Open times before this are not stored; a range from 0 to it covers the whole series. */
-const ALL_TIME: Range = { start: 0, end: 253_402_300_800_000 };
-
-export interface RenderOptions {
+export interface RenderedSeriesFiles {
   /**
-   * Keep the file when one with the series' current name is already there (the caller knows no row changed): it is
-   * then hashed from disk once, rather than rendered again.
+   * The files to sync, ascending: every file written, and the series' latest file even when it was kept (an attempt
+   * killed between writing it and chaining its sync would leave it unsynced otherwise; the same bytes give the same
+   * sync job id, so it is not queued twice).
    */
-  reuseExisting?: boolean;
+  files: RenderedSeriesFile[];
+  /**
+   * Closed months whose file was on disk with the same rows: neither rewritten nor synced again (their backup has the
+   * same content hash; a sync that never happened is caught by the scheduled sync of the candles directory).
+   */
+  unchanged: string[];
 }
 
-/** Renders the whole series; undefined when PostgreSQL holds none of it. */
+/**
+ * Renders every file of the series whose rows changed since its file was written (all of them the first time); an
+ * empty result when PostgreSQL holds none of the series.
+ */
+export async function renderSeriesFiles(series: SeriesOfFile, deps: RenderDeps): Promise<RenderedSeriesFiles> {
+  const spans = filesPerMonth(series.timeframe)
+    ? await spansByMonthOf(deps.db, series)
+    : [await spanOf(deps.db, series, ALL_TIME)].flatMap((s) => (s ? [s] : []));
+  const planned = planSeriesFiles({ symbol: symbolOf(series), timeframe: series.timeframe, spans, rowsOnDisk: await rowsOnDisk(deps.dataDir, spans, series) });
+  const files: RenderedSeriesFile[] = [];
+  const unchanged: string[] = [];
+  for (const file of planned) {
+    if (file.action === 'keep' && !file.latest) {
+      unchanged.push(file.relativePath);
+      continue;
+    }
+    files.push(await renderPlanned(series, deps, file));
+  }
+  // One listing for the whole series; a crash before this only leaves work for its next render.
+  const beside = await localFilesIn(deps.dataDir, seriesDirectory(series));
+  for (const file of files) {
+    const plan = planRenderReplacement(file.relativePath, beside);
+    for (const superseded of plan.superseded) await rm(localPathOf(deps.dataDir, superseded), { force: true });
+    file.replaced = plan.superseded.filter((p) => p !== file.relativePath);
+    if (plan.newest !== file.relativePath) file.supersededBy = plan.newest;
+  }
+  return { files, unchanged };
+}
+
+export interface RenderOptions {
+  /** The file's period (file-periods.ts: filePeriodOf); by default the one holding the series' last row. */
+  period?: Range;
+}
+
+/** Renders one file of the series, whatever is on disk; undefined when PostgreSQL holds none of its rows. */
 export async function renderSeriesFile(series: SeriesOfFile, deps: RenderDeps, options: RenderOptions = {}): Promise<RenderedSeriesFile | undefined> {
-  const span = await spanOf(deps.db, series, ALL_TIME);
+  const period = options.period ?? (await lastPeriod(deps.db, series));
+  const span = period && (await spanOf(deps.db, series, period));
   if (!span) return undefined;
-  const relativePath = candleFilePath({ symbol: symbolOf(series), timeframe: series.timeframe, startMs: span.first, endMs: span.last });
-  // The rows the name promises, whatever is inserted meanwhile outside them.
-  const range: Range = { start: span.first, end: span.last + 1 };
+  const [file] = planSeriesFiles({ symbol: symbolOf(series), timeframe: series.timeframe, spans: [span], rowsOnDisk: new Map() });
+  const rendered = await renderPlanned(series, deps, file!);
+  const replacement = await replaceEarlierRenders(deps.dataDir, rendered.relativePath);
+  rendered.replaced = replacement.superseded.filter((p) => p !== rendered.relativePath);
+  if (replacement.newest !== rendered.relativePath) rendered.supersededBy = replacement.newest;
+  return rendered;
+}
+
+/** Writes a planned file (or, kept, hashes it from disk); replacing earlier renders is the caller's. */
+async function renderPlanned(series: SeriesOfFile, deps: RenderDeps, file: PlannedSeriesFile): Promise<RenderedSeriesFile> {
   // Through links only into DATA_DIR: a render may not overwrite what a link points to.
-  const localPath = await resolveInsideDataDir(deps.dataDir, relativePath);
-  let facts = options.reuseExisting ? await existingFacts(localPath) : undefined;
-  let rows = span.count;
+  const localPath = await resolveInsideDataDir(deps.dataDir, file.relativePath);
+  let facts = file.action === 'keep' ? await existingFacts(localPath) : undefined;
+  let rows = file.count;
   const written = facts === undefined;
   if (!facts) {
-    const file = await writeCandlesParquet(localPath, flatten(pagesOf(deps.db, series, range)));
-    facts = { size: file.bytes, mtimeMs: file.mtimeMs, contentHash: file.contentHash };
-    rows = file.rows;
+    // The rows the name promises, whatever is inserted meanwhile outside them.
+    const out = await writeCandlesParquet(localPath, flatten(pagesOf(deps.db, series, file.rows)), { expectedRows: file.count });
+    facts = { size: out.bytes, mtimeMs: out.mtimeMs, contentHash: out.contentHash };
+    rows = out.rows;
   }
-  const replacement = await replaceEarlierRenders(deps.dataDir, relativePath);
   return {
-    relativePath, rows, written, ...facts,
-    replaced: replacement.superseded.filter((p) => p !== relativePath),
-    ...(replacement.newest === relativePath ? {} : { supersededBy: replacement.newest }),
-    source: fileSourceOf(series, { start: span.first, end: span.last + timeframeMs(series.timeframe) }),
+    relativePath: file.relativePath, rows, written, ...facts, replaced: [],
+    source: fileSourceOf(series, { start: file.rows.start, end: file.rows.end - 1 + timeframeMs(series.timeframe) }),
   };
 }
 
@@ -113,7 +159,11 @@ export async function replaceEarlierRenders(dataDir: string, relativePath: strin
 
 /** The files beside `relativePath` in its directory (itself included when present), as relative paths. */
 export async function localRendersBeside(dataDir: string, relativePath: string): Promise<string[]> {
-  const directory = path.posix.dirname(relativePath);
+  return localFilesIn(dataDir, path.posix.dirname(relativePath));
+}
+
+/** The names in a directory under DATA_DIR, as relative paths; none when it does not exist. */
+async function localFilesIn(dataDir: string, directory: string): Promise<string[]> {
   const names = await readdir(localPathOf(dataDir, directory)).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
     throw err;
@@ -121,9 +171,12 @@ export async function localRendersBeside(dataDir: string, relativePath: string):
   return names.map((name) => `${directory}/${name}`);
 }
 
-/** The series' file name as PostgreSQL's rows in `range` give it now, or undefined when it has none there. */
-export async function currentRenderPath(db: Queryable, series: SeriesOfFile, range: Range = ALL_TIME): Promise<string | undefined> {
-  const span = await spanOf(db, series, range);
+/**
+ * The name of the series' file of `period` (filePeriodOf) as PostgreSQL's rows there give it now, or undefined when it
+ * has none there.
+ */
+export async function currentRenderPath(db: Queryable, series: SeriesOfFile, period: Range): Promise<string | undefined> {
+  const span = await spanOf(db, series, period);
   return span && candleFilePath({ symbol: symbolOf(series), timeframe: series.timeframe, startMs: span.first, endMs: span.last });
 }
 
@@ -156,6 +209,32 @@ async function spanOf(db: Queryable, series: SeriesOfFile, range: Range): Promis
   return series.kind === 'candles'
     ? candleSpan(db, { exchange: series.exchange, symbol: series.symbol, timeframe: series.timeframe }, range)
     : barSpan(db, { source: series.source, ticker: series.ticker, timeframe: series.timeframe }, range);
+}
+
+async function spansByMonthOf(db: Queryable, series: SeriesOfFile): Promise<PeriodSpan[]> {
+  return series.kind === 'candles'
+    ? candleSpansByMonth(db, { exchange: series.exchange, symbol: series.symbol, timeframe: series.timeframe }, ALL_TIME)
+    : barSpansByMonth(db, { source: series.source, ticker: series.ticker, timeframe: series.timeframe }, ALL_TIME);
+}
+
+/** The period of the series' last row, or undefined when it has none. */
+async function lastPeriod(db: Queryable, series: SeriesOfFile): Promise<Range | undefined> {
+  const span = await spanOf(db, series, ALL_TIME);
+  return span && filePeriodOf(series.timeframe, span.last);
+}
+
+/** Row counts (from the Parquet footers) of the files the spans name that are on disk. */
+async function rowsOnDisk(dataDir: string, spans: readonly PeriodSpan[], series: SeriesOfFile): Promise<Map<string, number>> {
+  const present = new Set(await localFilesIn(dataDir, seriesDirectory(series)));
+  const counts = new Map<string, number>();
+  for (const span of spans) {
+    const relativePath = candleFilePath({ symbol: symbolOf(series), timeframe: series.timeframe, startMs: span.first, endMs: span.last });
+    if (!present.has(relativePath)) continue;
+    const rows = await candleFileRowCount(await resolveInsideDataDir(dataDir, relativePath)).catch(() => undefined);
+    // A file that cannot be read as Parquet (cut short by a crash of another writer) is rendered again.
+    if (rows !== undefined) counts.set(relativePath, rows);
+  }
+  return counts;
 }
 
 function pagesOf(db: Queryable, series: SeriesOfFile, range: Range): AsyncIterable<Candle[]> {

@@ -14,6 +14,8 @@ describe('parseSeriesRender', () => {
         series: `${candleSeriesDirectory(symbol)}/${candleFileNamePrefix({ symbol, timeframe: '1h' })}`,
         firstDay: '20240101',
         lastDay: '20240301',
+        // Intraday: the render competes only with the renders ending in its last candle's month.
+        slot: `${candleSeriesDirectory(symbol)}/${candleFileNamePrefix({ symbol, timeframe: '1h' })}202403`,
       });
     }
   });
@@ -68,5 +70,45 @@ describe('newestRenders', () => {
       { relativePath: btc('2024-01-01', '2024-03-01'), by: btc('2024-01-01', '2024-03-03') },
       { relativePath: btc('2024-01-02', '2024-03-02'), by: btc('2024-01-01', '2024-03-03') },
     ]);
+  });
+});
+
+describe('month files of intraday series', () => {
+  const m1 = (first: string, last: string) => candleFilePath({ symbol: 'BTC/USDT', timeframe: '1m', startMs: day(first), endMs: day(last) });
+
+  it('a daily series competes as a whole, whatever the months', () => {
+    expect(parseSeriesRender(btc('2024-01-01', '2024-03-02'))?.slot).toBe('candles/BTC/BTC-USDT_1d_');
+  });
+
+  it('a month render replaces only the earlier renders of its own month; closed months stay', () => {
+    const january = m1('2024-01-01', '2024-01-31');
+    const february = m1('2024-02-01', '2024-02-29');
+    const marchSoFar = m1('2024-03-01', '2024-03-14');
+    const march = m1('2024-03-01', '2024-03-15');
+    expect(planRenderReplacement(march, [january, february, marchSoFar, march])).toEqual({ newest: march, superseded: [marchSoFar] });
+    expect(planRenderReplacement(january, [january, february, march])).toEqual({ newest: january, superseded: [] });
+  });
+
+  it('a month file filled in at its start (a backward collection) replaces the shorter one ending the same day', () => {
+    expect(planRenderReplacement(m1('2024-01-01', '2024-01-31'), [m1('2024-01-10', '2024-01-31')]).superseded).toEqual([m1('2024-01-10', '2024-01-31')]);
+  });
+
+  it('the one-file layout of before is replaced by the month file of its last month, even one ending the same day', () => {
+    const whole = m1('2023-11-05', '2024-03-15');
+    expect(planRenderReplacement(m1('2024-03-01', '2024-03-15'), [whole])).toEqual({ newest: m1('2024-03-01', '2024-03-15'), superseded: [whole] });
+    expect(planRenderReplacement(m1('2024-03-01', '2024-03-20'), [whole]).superseded).toEqual([whole]);
+    // The closed months' files do not touch it: it is not of their month.
+    expect(planRenderReplacement(m1('2024-01-01', '2024-01-31'), [whole]).superseded).toEqual([]);
+  });
+
+  it('restore takes the newest render of each month, from a backup holding both layouts', () => {
+    const whole = m1('2024-01-01', '2024-02-10');
+    const result = newestRenders([whole, m1('2024-01-01', '2024-01-31'), m1('2024-02-01', '2024-02-10'), m1('2024-02-01', '2024-02-12')]);
+    expect(result.newest).toEqual([m1('2024-01-01', '2024-01-31'), m1('2024-02-01', '2024-02-12')]);
+    expect(result.superseded.map((s) => s.relativePath)).toEqual([m1('2024-01-01', '2024-02-10'), m1('2024-02-01', '2024-02-10')].sort());
+  });
+
+  it('restore of a backup in the one-file layout alone keeps that file', () => {
+    expect(newestRenders([m1('2023-11-05', '2024-03-15')]).newest).toEqual([m1('2023-11-05', '2024-03-15')]);
   });
 });
