@@ -70,6 +70,9 @@ describe('ferry collect --source auto: archive files first, REST for the rest', 
     expect(failed[0]!.failedReason).toMatch(/SHA-256 of the zip is [0-9a-f]{64}, its CHECKSUM says [0-9a-f]{64}/);
     const { rows } = await h.db.pool.query(`SELECT count(*)::int AS n FROM archive_files WHERE key LIKE '%ETHUSDT-1h-2026-10-03%'`);
     expect(rows[0].n).toBe(0);
+    // The coin's run item names it: its day came from REST instead.
+    const eth = summary.details.find((d) => d.item === 'binance:ETH/USDT:1h');
+    expect(JSON.stringify(eth)).toMatch(/failedArchiveFiles.*its CHECKSUM says/);
   });
 
   it('keeps each ingested file\'s checksum, and replaces the rows of a re-published file on the next run', async () => {

@@ -75,12 +75,17 @@ export function collectFeature(deps: FeatureDeps): WorkerFeature {
               ctx.log(message);
             },
           });
+          // Archive files of this coin that failed for good (a flow's children): their days came from REST instead.
+          const failedArchiveFiles = Object.values(await ctx.job.getIgnoredChildrenFailures());
           await finishItem(db, payload.runId, item, {
             status: result.status,
             records: result.records,
             expected: result.expected,
             missingRanges: result.missingRanges,
-            details: { requests: result.requests, stored: result.stored, file: result.file?.relativePath ?? null },
+            details: {
+              requests: result.requests, stored: result.stored, file: result.file?.relativePath ?? null,
+              ...(failedArchiveFiles.length > 0 ? { failedArchiveFiles } : {}),
+            },
           });
           candlesStored.inc({ exchange: payload.exchange, timeframe: payload.timeframe }, result.stored);
           return result;
