@@ -1,7 +1,10 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveFeature } from '@ferry/shared/archive';
+import { collectFeature } from '@ferry/shared/collect';
+import { createLogger } from '@ferry/shared/core';
 import { knownExchangeGaps, readCandles } from '@ferry/shared/postgres';
-import { QueueName } from '@ferry/shared/jobs';
+import { QueueName, startWorkers } from '@ferry/shared/jobs';
 import type { RunSummary } from '@ferry/shared/runs';
 import { DEFAULT_OUTAGE } from '@ferry/emulators/binance';
 import { ArchiveCounter, startBinanceArchiveEmulator, type ArchiveEmulator } from '@ferry/emulators/binance-archive';
@@ -37,7 +40,10 @@ describe('ferry collect --source auto: archive files first, REST for the rest', 
         staleFiles: ['BNBUSDT-1h-2026-10-02'],
       },
     });
-    h = await startCryptoHarness({ emulator: { nowMs: NOW }, env: { ARCHIVE_URL: archive.url, JOB_ATTEMPTS: '2' } });
+    h = await startCryptoHarness({ emulator: { nowMs: NOW }, env: { ARCHIVE_URL: archive.url, JOB_ATTEMPTS: '2' }, startWorker: false });
+    // The download worker's candle features, as services/download-worker starts them (closed by the harness).
+    h.worker = await startWorkers({ config: h.config, logger: createLogger({ name: 'test-worker', level: 'silent' }), db: h.db.pool, redis: h.redis },
+      [collectFeature, archiveFeature]);
     archiveFiles = new Queue(QueueName.ArchiveFiles, { connection: h.redis, prefix: h.prefix });
     const first = await collect(['--symbols', COINS.join(','), '--days', '60', '--timeframe', '1h']);
     summary = first.summary;
