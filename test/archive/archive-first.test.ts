@@ -1,7 +1,10 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveFeature } from '@ferry/shared/archive';
+import { collectFeature } from '@ferry/shared/collect';
+import { createLogger } from '@ferry/shared/core';
 import { knownExchangeGaps, readCandles } from '@ferry/shared/postgres';
-import { QueueName } from '@ferry/shared/jobs';
+import { QueueName, startWorkers } from '@ferry/shared/jobs';
 import type { RunSummary } from '@ferry/shared/runs';
 import { DEFAULT_OUTAGE } from '@ferry/emulators/binance';
 import { ArchiveCounter, startBinanceArchiveEmulator, type ArchiveEmulator } from '@ferry/emulators/binance-archive';
@@ -37,7 +40,10 @@ describe('ferry collect --source auto: archive files first, REST for the rest', 
         staleFiles: ['BNBUSDT-1h-2026-10-02'],
       },
     });
-    h = await startCryptoHarness({ emulator: { nowMs: NOW }, env: { ARCHIVE_URL: archive.url, JOB_ATTEMPTS: '2' } });
+    h = await startCryptoHarness({ emulator: { nowMs: NOW }, env: { ARCHIVE_URL: archive.url, JOB_ATTEMPTS: '2' }, startWorker: false });
+    // The download worker's candle features, as services/download-worker starts them (closed by the harness).
+    h.worker = await startWorkers({ config: h.config, logger: createLogger({ name: 'test-worker', level: 'silent' }), db: h.db.pool, redis: h.redis },
+      [collectFeature, archiveFeature]);
     archiveFiles = new Queue(QueueName.ArchiveFiles, { connection: h.redis, prefix: h.prefix });
     const first = await collect(['--symbols', COINS.join(','), '--days', '60', '--timeframe', '1h']);
     summary = first.summary;
@@ -70,6 +76,9 @@ describe('ferry collect --source auto: archive files first, REST for the rest', 
     expect(failed[0]!.failedReason).toMatch(/SHA-256 of the zip is [0-9a-f]{64}, its CHECKSUM says [0-9a-f]{64}/);
     const { rows } = await h.db.pool.query(`SELECT count(*)::int AS n FROM archive_files WHERE key LIKE '%ETHUSDT-1h-2026-10-03%'`);
     expect(rows[0].n).toBe(0);
+    // The coin's run item names it: its day came from REST instead.
+    const eth = summary.details.find((d) => d.item === 'binance:ETH/USDT:1h');
+    expect(JSON.stringify(eth)).toMatch(/failedArchiveFiles.*its CHECKSUM says/);
   });
 
   it('keeps each ingested file\'s checksum, and replaces the rows of a re-published file on the next run', async () => {

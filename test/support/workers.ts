@@ -2,14 +2,13 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { backupFeature, type BackupFeatureOptions } from '@ferry/shared/backup';
-import { archiveFeature } from '@ferry/shared/archive';
 import { collectFeature } from '@ferry/shared/collect';
 import { FERRY_BACKOFF, JobName, startWorkers, syncJobId, type QueueName, type RunningWorkers, type SyncFilePayload, type WorkerDeps } from '@ferry/shared/jobs';
 import { preloadFeature } from '@ferry/shared/preload';
 
 /** The workers of one feature, as the services start them (services/*\/src/main.ts), for in-process tests. */
 export function startCandleWorker(deps: WorkerDeps): Promise<RunningWorkers> {
-  return startWorkers(deps, [collectFeature, archiveFeature]);
+  return startWorkers(deps, [collectFeature]);
 }
 
 export function startFlatFileWorkers(deps: WorkerDeps & { s3?: S3Client }): Promise<RunningWorkers> {

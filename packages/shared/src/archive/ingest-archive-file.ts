@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { tempPathFor } from '../core/atomic-file.js';
 import type { Candle, CandleSeries } from '../core/candle.js';
 import type { Timeframe } from '../core/timeframes.js';
 import { timeframeMs } from '../core/timeframes.js';
@@ -21,7 +21,7 @@ import { readArchiveCandles, type ArchiveReadState } from './read-archive-zip.js
 export interface IngestArchiveDeps {
   db: Pool;
   archive: ArchiveClient;
-  /** Where zips wait between download and ingest (removed after). */
+  /** Where zips wait between download and ingest (removed after; a crash's leftovers are swept as temp files). */
   workDir: string;
   signal?: AbortSignal;
   log(message: string): void;
@@ -54,7 +54,7 @@ export async function ingestArchiveFile(payload: IngestArchiveFilePayload, deps:
   const series: CandleSeries = { exchange: payload.exchange, symbol: payload.symbol, timeframe: payload.timeframe as Timeframe };
   const period: Range = { start: payload.startMs, end: payload.endMs };
   await mkdir(deps.workDir, { recursive: true });
-  const zipPath = path.join(deps.workDir, `${path.basename(payload.key)}.${randomUUID()}.download`);
+  const zipPath = tempPathFor(path.join(deps.workDir, path.basename(payload.key)));
   try {
     const download = await deps.archive.downloadVerified(payload.key, zipPath, deps.signal);
     const before = await findArchiveFile(deps.db, payload.exchange, payload.key);

@@ -64,6 +64,8 @@ export function collectFeature(deps: FeatureDeps): WorkerFeature {
               ctx.log(message);
             },
           });
+          // Archive files of this coin that failed for good (a flow's children): their days came from REST instead.
+          const failedArchiveFiles = Object.values(await ctx.job.getIgnoredChildrenFailures());
           await finishItem(db, payload.runId, item, {
             status: result.status,
             records: result.records,
@@ -77,6 +79,7 @@ export function collectFeature(deps: FeatureDeps): WorkerFeature {
                   exchange_open_time: new Date(o.exchangeOpenTime).toISOString(), stored_at: new Date(o.storedAt).toISOString(),
                 })),
               } : {}),
+              ...(failedArchiveFiles.length > 0 ? { failedArchiveFiles } : {}),
             },
           });
           candlesStored.inc({ exchange: payload.exchange, timeframe: payload.timeframe }, result.stored);
