@@ -84,7 +84,7 @@ export async function queueCollection(request: CollectRequest, ctx: CollectionCo
     request.timeframes.map((timeframe) => ({ exchange: request.exchange, symbol, timeframe, mode: request.mode, startMs, endMs })));
   const { runId, reused } = await createOrReuseRun(ctx.db, 'candles', params, base.map(candleItemKey));
   const payloads: CollectCandlesPayload[] = base.map((b) => ({ runId, ...b }));
-  const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts });
+  const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts, retention: config.jobs.retention });
   try {
     await producer.add(JobName.CollectCandles, payloads);
   } finally {

@@ -130,6 +130,10 @@ export type FinishPreloadPayload = z.infer<typeof finishPreloadPayload>;
 export const scheduledCollectionPayload = z.object({ mode: z.enum(COLLECTION_MODES) }).strict();
 export type ScheduledCollectionPayload = z.infer<typeof scheduledCollectionPayload>;
 
+/** Pruning of finished runs: the age comes from RUN_RETENTION of the worker that runs it, not from the job. */
+export const pruneRunsPayload = z.object({}).strict();
+export type PruneRunsPayload = z.infer<typeof pruneRunsPayload>;
+
 export const PAYLOAD_SCHEMAS = {
   [JobName.CollectCandles]: collectCandlesPayload,
   [JobName.ScheduledCollection]: scheduledCollectionPayload,
@@ -137,6 +141,7 @@ export const PAYLOAD_SCHEMAS = {
   [JobName.SyncDirectory]: syncDirectoryPayload,
   [JobName.DownloadFlatFile]: downloadFlatFilePayload,
   [JobName.FinishPreload]: finishPreloadPayload,
+  [JobName.PruneRuns]: pruneRunsPayload,
 } as const;
 export type PayloadJobName = keyof typeof PAYLOAD_SCHEMAS;
 export type PayloadOf<N extends PayloadJobName> = z.infer<(typeof PAYLOAD_SCHEMAS)[N]>;
