@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobProducer, QueueName } from '@ferry/shared/jobs';
 import { main } from '../../services/producer/src/program.js';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
+import { runCli } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
 const NOW = Date.UTC(2026, 9, 20, 5, 30);
@@ -49,5 +50,21 @@ describe('ferry collect at the terminal', () => {
     const run = await h.ferry(['collect', '--symbols', 'ETH', '--days', '2', '--timeframe', '1h', '--wait']);
     expect(run.code).toBe(0);
     expect(run.stderr).not.toContain('no download worker');
+  }, 60_000);
+});
+
+describe('ferry at the terminal: no runtime notice in normal output', () => {
+  it("leaves out the AWS SDK's Node version notice, and prints other warnings", async () => {
+    // `preload` makes its S3 client first (the SDK's notice comes then on Node < 22), then fails on Redis, which is down.
+    const env = {
+      REDIS_URL: 'redis://127.0.0.1:9', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', LOG_LEVEL: 'silent',
+      NODE_OPTIONS: '--import=data:text/javascript,process.emitWarning(%22ferry-canary-warning%22)',
+    };
+    const { code, output } = await runCli(['preload', 'AAPL', '--period', '5d'], env);
+    expect(code).toBe(1);
+    expect(output).toContain('REDIS_URL');
+    expect(output).toContain('ferry-canary-warning');
+    expect(output).not.toContain('NodeVersionSupportWarning');
+    expect(output).not.toContain('AWS SDK');
   }, 60_000);
 });
