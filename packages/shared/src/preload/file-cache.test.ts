@@ -12,6 +12,7 @@ describe('flat-file cache size limit', () => {
   it('FLAT_FILE_CACHE_MAX_MB defaults to 10 GiB; 0 is no limit', () => {
     expect(loadConfig({}).s3.cacheMaxBytes).toBe(10_240 * MB);
     expect(loadConfig({ FLAT_FILE_CACHE_MAX_MB: '0' }).s3.cacheMaxBytes).toBe(0);
+    expect(loadConfig({ FLAT_FILE_CACHE_MAX_MB: '0.5' }).s3.cacheMaxBytes).toBe(MB / 2);
     expect(() => loadConfig({ FLAT_FILE_CACHE_MAX_MB: '-1' })).toThrow(/FLAT_FILE_CACHE_MAX_MB/);
   });
 

@@ -115,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       accessKeyId: secretOrUndefined(v.S3_ACCESS_KEY_ID),
       secretAccessKey: secretOrUndefined(v.S3_SECRET_ACCESS_KEY),
       cacheDir: path.resolve(v.FLAT_FILE_CACHE_DIR ?? path.join(v.DATA_DIR, 'cache', 'flat-files')),
-      cacheMaxBytes: v.FLAT_FILE_CACHE_MAX_MB * 1024 * 1024,
+      cacheMaxBytes: Math.round(v.FLAT_FILE_CACHE_MAX_MB * 1024 * 1024),
     },
     sync: {
       target: syncTarget,

@@ -245,9 +245,9 @@ export const VARIABLES = {
     doc: 'Cache of verified raw flat files (by key and ETag); default DATA_DIR/cache/flat-files. `ferry cache clear` empties it.',
   }),
   FLAT_FILE_CACHE_MAX_MB: spec({
-    schema: int(0, 100_000_000),
+    schema: z.coerce.number().min(0).max(100_000_000),
     default: '10240',
-    expected: 'an integer from 0 to 100000000',
+    expected: 'a number of MiB from 0 to 100000000 (fractions allowed)',
     doc: 'Size limit of the flat-file cache in MiB: past it, the least recently used files are removed after each download (0 = no limit).',
   }),
 
