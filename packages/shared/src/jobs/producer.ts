@@ -29,6 +29,12 @@ const ONE_OFF_MAX_COUNT = 50_000;
 /** The defaults of JOB_RETENTION and FAILED_JOB_RETENTION. */
 export const DEFAULT_JOB_RETENTION: JobRetention = { completedMs: 7 * 86_400_000, failedMs: 30 * 86_400_000 };
 
+/**
+ * Entries kept in each queue's event stream (BullMQ's default is 10 000). Nothing in ferry listens to queue events
+ * (progress is read from PostgreSQL), and at the default the streams were most of a long-running ferry's Redis memory.
+ */
+export const QUEUE_EVENTS_KEPT = 1_000;
+
 /** BullMQ ids cannot contain ':' and must not be integers. */
 function safeId(parts: readonly string[]): string {
   return parts.map((p) => p.replace(/[:/\s]/g, '-')).join('.');
@@ -119,7 +125,7 @@ export class JobProducer {
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.options.connection, prefix: this.options.prefix });
+      queue = new Queue(name, { connection: this.options.connection, prefix: this.options.prefix, streams: { events: { maxLen: QUEUE_EVENTS_KEPT } } });
       this.queues.set(name, queue);
     }
     return queue;
