@@ -5,7 +5,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['ferry-source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**', 'test/chaos/**'],
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/chaos/**', 'test/soak/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests start servers and workers; two cores do not gain from more forks.

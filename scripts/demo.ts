@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { JobProducer, QueueName } from '@ferry/shared/jobs';
 import { startEmulators, type RunningEmulators } from '@ferry/emulators/start-all';
 import { spawnTs, type ServiceProcess } from '../test/support/processes.js';
 import { freePort, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from './local-services.js';
@@ -145,6 +146,8 @@ async function main(): Promise<void> {
   const board = `http://127.0.0.1:${env.DASHBOARD_PORT}/admin/queues`;
   say(`Bull Board: ${board}  (sign in with any user name and the API key as password: ${apiKey ?? 'see above'})`);
 
+  await downloadWorkerConnected(redis, env.QUEUE_PREFIX!);
+
   say('running: ferry collect --top 20 --days 90 --timeframe 1h --wait');
   const collect = spawnTs('services/producer/src/cli.ts', ['collect', '--top', '20', '--days', '90', '--timeframe', '1h', '--wait'], env);
   collect.child.stdout?.pipe(process.stdout);
@@ -163,6 +166,25 @@ async function main(): Promise<void> {
   if (exitAfterCollect) return stopAll(code === 0 ? 0 : 1);
   say('press Ctrl+C to stop everything the demo started');
   await new Promise(() => undefined);
+}
+
+/**
+ * Waits for the download worker to take its queue before queueing work: it starts from source (tsx) in a few seconds,
+ * and `--wait` would otherwise tell the user, rightly, that no worker is connected yet.
+ */
+async function downloadWorkerConnected(redisUrl: string, prefix: string): Promise<void> {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  const producer = new JobProducer({ connection, prefix, attempts: 1 });
+  try {
+    const deadline = Date.now() + 60_000;
+    while ((await producer.queue(QueueName.Candles).getWorkers()).length === 0) {
+      if (Date.now() > deadline) throw new Error('the download worker did not connect to Redis within a minute');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await producer.close();
+    connection.disconnect();
+  }
 }
 
 void main().catch((err: unknown) => {

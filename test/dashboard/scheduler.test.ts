@@ -4,7 +4,9 @@ import { ConfigError, createLogger, loadConfig, type FerryConfig } from '@ferry/
 import { JobName, JobProducer, QueueName, type RunningWorkers } from '@ferry/shared/jobs';
 import { collectionStatus } from '../../services/dashboard/src/admin/collection-handlers.js';
 import { COLLECTION_SCHEDULERS, upsertCollectionSchedules } from '../../services/dashboard/src/scheduler/collection-schedules.js';
-import { startScheduleWorker, type ScheduledCollectionResult } from '../../services/dashboard/src/scheduler/schedule-worker.js';
+import { RUN_PRUNING_SCHEDULER, runPruningEveryMs, upsertRunPruning } from '../../services/dashboard/src/scheduler/run-pruning.js';
+import { startScheduleWorker, type PruneRunsResult, type ScheduledCollectionResult } from '../../services/dashboard/src/scheduler/schedule-worker.js';
+import { createOrReuseRun } from '@ferry/shared/runs';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 import { waitFor } from '../support/wait.js';
 
@@ -141,5 +143,72 @@ describe('collection schedules: BullMQ job schedulers and the schedule worker', 
     await schedules.add(JobName.ScheduledCollection, { mode: 'gap_fill' }, { jobId: 'fire-2' });
     expect(await finished('fire-2')).toEqual({ skipped: `run ${first.runId} is queued` });
     expect((await h.db.pool.query('SELECT count(*)::int AS n FROM collection_runs')).rows[0].n).toBe(1);
+  }, 60_000);
+});
+
+describe('run retention: RUN_RETENTION and the pruning job', () => {
+  it('keeps runs 90 days unless told, and takes durations in s, m, h or d', () => {
+    expect(loadConfig({}).runs.retentionMs).toBe(90 * 86_400_000);
+    expect(loadConfig({ RUN_RETENTION: '36h' }).runs.retentionMs).toBe(36 * 3_600_000);
+    expect(() => loadConfig({ RUN_RETENTION: '0d' })).toThrow(/RUN_RETENTION.*duration such as 12h, 7d or 90d/);
+    expect(() => loadConfig({ RUN_RETENTION: '3 weeks' })).toThrow(ConfigError);
+  });
+
+  it('prunes hourly, or four times per retention when that is shorter', () => {
+    expect(runPruningEveryMs(90 * 86_400_000)).toBe(3_600_000);
+    expect(runPruningEveryMs(40_000)).toBe(10_000);
+  });
+
+  let h: CryptoHarness;
+  let producer: JobProducer;
+  let worker: RunningWorkers | undefined;
+  const logger = createLogger({ name: 'test', level: 'silent' });
+  beforeAll(async () => {
+    h = await startCryptoHarness({ emulator: { nowMs: NOW }, startWorker: false });
+    producer = new JobProducer({ connection: h.redis, prefix: h.prefix, attempts: 3 });
+  }, 60_000);
+  afterAll(async () => {
+    await worker?.close(0);
+    await producer.close();
+    await h.close();
+  });
+
+  it('deletes runs that finished longer ago than RUN_RETENTION, with their items; keeps newer and unfinished ones', async () => {
+    const db = h.db.pool;
+    const run = async (name: string, status: string, finishedDaysAgo: number | null) => {
+      const { runId } = await createOrReuseRun(db, 'candles', { name }, [`${name}:a`, `${name}:b`]);
+      await db.query(`UPDATE collection_runs SET status = $2, created_at = now() - interval '400 days',
+        finished_at = CASE WHEN $3::int IS NULL THEN NULL ELSE now() - make_interval(days => $3::int) END WHERE id = $1`,
+      [runId, status, finishedDaysAgo]);
+      return runId;
+    };
+    const old = await run('old', 'completed', 31);
+    const oldFailed = await run('old-failed', 'failed', 45);
+    const recent = await run('recent', 'completed', 29);
+    const stillRunning = await run('running', 'running', null);
+
+    const config: FerryConfig = { ...h.config, runs: { retentionMs: 30 * 86_400_000 } };
+    await upsertRunPruning(producer, config);
+    const schedules = producer.queue(QueueName.Schedules);
+    expect((await schedules.getJobSchedulers()).map((s) => [s.key, s.every, s.name]))
+      .toContainEqual([RUN_PRUNING_SCHEDULER, 3_600_000, JobName.PruneRuns]);
+    // The job the scheduler added goes too: this test runs its own, to know when it is done.
+    await schedules.removeJobScheduler(RUN_PRUNING_SCHEDULER);
+    await schedules.drain(true);
+
+    worker = await startScheduleWorker({ config, db, redis: h.redis, logger });
+    await schedules.add(JobName.PruneRuns, {}, { jobId: 'prune-1' });
+    const result = await waitFor(async () => {
+      const job = await Job.fromId(schedules, 'prune-1');
+      return job && (await job.getState()) === 'completed' ? (job.returnvalue as PruneRunsResult) : undefined;
+    }, { what: 'the prune job', timeoutMs: 30_000 });
+    expect(result.pruned).toBe(2);
+
+    const left = await db.query<{ id: string; items: number }>(
+      `SELECT r.id, (SELECT count(*)::int FROM run_items i WHERE i.run_id = r.id) AS items FROM collection_runs r ORDER BY r.id`);
+    expect(left.rows.map((r) => r.id).sort()).toEqual([recent, stillRunning].sort());
+    expect(left.rows.every((r) => r.items === 2)).toBe(true);
+    const orphans = await db.query('SELECT count(*)::int AS n FROM run_items WHERE run_id = ANY($1::uuid[])', [[old, oldFailed]]);
+    expect(orphans.rows[0].n).toBe(0);
   }, 60_000);
 });

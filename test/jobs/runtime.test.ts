@@ -71,7 +71,10 @@ describe('the job runtime: one handler table, one failure policy', () => {
   it('fails a job of an unknown name once, with the reason, and keeps running the others', async () => {
     const seen: string[] = [];
     const runtime = startJobRuntime({
-      handlers: { [JobName.ScheduledCollection]: { run: async (p) => void seen.push(p.mode) } },
+      handlers: {
+        [JobName.ScheduledCollection]: { run: async (p) => void seen.push(p.mode) },
+        [JobName.PruneRuns]: { run: async () => undefined },
+      },
       concurrency: {}, connection: redis, prefix, lockMs: 5_000, logger,
     });
     runtimes.push(runtime);
@@ -157,5 +160,15 @@ describe('the job producer: ids, attempts and retention by job name', () => {
     expect(producer.optionsFor(JobName.SyncDirectory, { rule: 'logs' })).toMatchObject({ removeOnComplete: { count: 100 } });
     expect(producer.optionsFor(JobName.SyncDirectory, { rule: 'logs' }).jobId).toBeUndefined();
     expect(producer.optionsFor(JobName.CollectCandles, candle)).toMatchObject({ removeOnComplete: { age: 7 * 24 * 3600 } });
+  });
+
+  it('keeps finished one-off jobs for as long as JOB_RETENTION and FAILED_JOB_RETENTION say', () => {
+    const config = loadConfig({ JOB_RETENTION: '2h', FAILED_JOB_RETENTION: '3d' });
+    const short = new JobProducer({ connection: undefined as never, prefix: 'unused', attempts: 4, retention: config.jobs.retention });
+    expect(short.optionsFor(JobName.CollectCandles, candle)).toMatchObject({
+      removeOnComplete: { age: 2 * 3600 }, removeOnFail: { age: 3 * 24 * 3600 },
+    });
+    // Repeating work is kept by count whatever the retention.
+    expect(short.optionsFor(JobName.SyncDirectory, { rule: 'logs' })).toMatchObject({ removeOnComplete: { count: 100 } });
   });
 });

@@ -7,6 +7,7 @@ import { createRedis } from '@ferry/shared/redis';
 import { createDashboardApp } from './app.js';
 import { HEALTH_TIMEOUT_MS } from './health-checks.js';
 import { ScheduleError, upsertCollectionSchedules } from './scheduler/collection-schedules.js';
+import { upsertRunPruning } from './scheduler/run-pruning.js';
 import { startScheduleWorker } from './scheduler/schedule-worker.js';
 
 /** dashboard: env -> config -> create -> listen; SIGTERM closes the server, then the queues, then the connections. */
@@ -23,10 +24,11 @@ if (config.dashboard.apiKeyRequired && (await countActiveApiKeys(ctx.db)) === 0)
 // get an error instead, and health checks give up after HEALTH_TIMEOUT_MS.
 const redis = ctx.lifecycle.add('redis (queues, sessions)', createRedis(config.redis.url, 'queue'), (r) => r.quit());
 const probeRedis = ctx.lifecycle.add('redis (health checks)', createRedis(config.redis.url, 'queue', { commandTimeout: HEALTH_TIMEOUT_MS, maxRetriesPerRequest: 1 }), (r) => r.quit());
-const producer = ctx.lifecycle.add('queues', new JobProducer({ connection: redis, prefix: config.redis.prefix, attempts: config.jobs.attempts }), (p) => p.close());
+const producer = ctx.lifecycle.add('queues', new JobProducer({ connection: redis, prefix: config.redis.prefix, attempts: config.jobs.attempts, retention: config.jobs.retention }), (p) => p.close());
 const queues = ALL_QUEUES.map((name) => producer.queue(name));
 try {
   for (const notice of await upsertCollectionSchedules(producer, config)) logger.warn(notice);
+  await upsertRunPruning(producer, config);
 } catch (err) {
   if (!(err instanceof ScheduleError)) throw err;
   logger.fatal(err.message);

@@ -1,4 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { FerryConfig } from '@ferry/shared/core';
+import { JobProducer, type QueueName } from '@ferry/shared/jobs';
 import { type Pool } from '@ferry/shared/postgres';
 import { runProgress, runSummary, type RunProgress, type RunSummary } from '@ferry/shared/runs';
 import type { CliIo } from './io.js';
@@ -34,33 +37,66 @@ export function formatDuration(ms: number): string {
 export async function waitForRun(
   db: Pool,
   runId: string,
-  onUpdate: (progress: RunProgress) => void,
+  onUpdate: (progress: RunProgress) => void | Promise<void>,
   options: { intervalMs?: number; signal?: AbortSignal } = {},
 ): Promise<RunSummary> {
   for (;;) {
     options.signal?.throwIfAborted();
     const progress = await runProgress(db, runId);
     if (!progress) throw new Error(`run ${runId} disappeared`);
-    onUpdate(progress);
+    await onUpdate(progress);
     if (progress.pending === 0) return (await runSummary(db, runId))!;
     await sleep(options.intervalMs ?? 500, undefined, options.signal ? { signal: options.signal } : undefined);
   }
 }
 
+/** How long `--wait` lets a run sit untaken before it looks for workers. */
+export const NO_WORKER_NOTICE_AFTER_MS = 5_000;
+
+/** Who should be taking a run's jobs: the queue, and what starts a worker for it. */
+export interface WorkerWatch {
+  /** How many workers are connected to the queue (BullMQ's getWorkers: Redis CLIENT LIST). */
+  connected(): Promise<number>;
+  /** What the notice says: which workers are missing and how to start one. */
+  notice: string;
+}
+
+/** Watches the queue a download worker takes a run's jobs from; close it after the wait. */
+export function downloadWorkerWatch(redis: Redis, config: FerryConfig, queue: QueueName): WorkerWatch & { close(): Promise<void> } {
+  const producer = new JobProducer({ connection: redis, prefix: config.redis.prefix, attempts: config.jobs.attempts });
+  return {
+    connected: async () => (await producer.queue(queue).getWorkers()).length,
+    notice: `no download worker is connected to the ${queue} queue (QUEUE_PREFIX ${config.redis.prefix}): the run starts ` +
+      'when one is. Start one with `node services/download-worker/dist/main.js` (or `docker compose up -d download-worker`); ' +
+      'still waiting.',
+    close: () => producer.close(),
+  };
+}
+
 /**
  * What `--wait` shows while it polls the run (see waitForRun): `render`'s line on stderr, redrawn in place on a
- * terminal; elsewhere (logs, CI) one line every 5 s and the last one.
+ * terminal; elsewhere (logs, CI) one line every 5 s and the last one. With `workers`, a run that no item of has
+ * started after NO_WORKER_NOTICE_AFTER_MS is checked for a connected worker, and if there is none that is said once.
  */
 export async function waitShowingProgress(
   io: CliIo,
   db: Pool,
   runId: string,
   render: (progress: RunProgress, elapsedMs: number) => string,
-  options: { intervalMs?: number } = {},
+  options: { intervalMs?: number; workers?: WorkerWatch; noWorkerAfterMs?: number } = {},
 ): Promise<RunSummary> {
   const started = Date.now();
   let lastPrinted = 0;
-  const summary = await waitForRun(db, runId, (progress) => {
+  let nextWorkerCheck = started + (options.noWorkerAfterMs ?? NO_WORKER_NOTICE_AFTER_MS);
+  let noticeGiven = false;
+  const summary = await waitForRun(db, runId, async (progress) => {
+    if (options.workers && !noticeGiven && progress.status === 'queued' && progress.pending > 0 && Date.now() >= nextWorkerCheck) {
+      nextWorkerCheck = Date.now() + NO_WORKER_NOTICE_AFTER_MS;
+      if ((await options.workers.connected()) === 0) {
+        noticeGiven = true;
+        io.stderr(`${io.isTty ? '\r\x1b[2K' : ''}${options.workers.notice}\n`);
+      }
+    }
     const line = render(progress, Date.now() - started);
     if (io.isTty) io.stderr(`\r\x1b[2K${line}`);
     else if (Date.now() - lastPrinted >= 5_000 || progress.pending === 0) {

@@ -47,6 +47,14 @@ export interface QueuedCollection {
 
 export class NothingToCollectError extends Error {}
 
+/** Coins asked for by name that the exchange does not list: the request is wrong, nothing is queued. */
+export class UnlistedSymbolsError extends Error {
+  constructor(readonly exchange: string, readonly symbols: readonly string[]) {
+    super(`${exchange} does not list ${symbols.join(', ')}: expected coins it trades (see its markets)`);
+    this.name = 'UnlistedSymbolsError';
+  }
+}
+
 /** The run item a candle job reports to: one per coin and timeframe of a run. */
 export function candleItemKey(p: Pick<CollectCandlesPayload, 'exchange' | 'symbol' | 'timeframe'>): string {
   return `${p.exchange}:${p.symbol}:${p.timeframe}`;
@@ -73,7 +81,12 @@ export async function queueCollection(request: CollectRequest, ctx: CollectionCo
   // "N days of history" counts back from the exchange's clock, from the start of that UTC day.
   const now = await source.now();
   let symbols = request.symbols;
-  if (!symbols) {
+  if (symbols) {
+    await source.loadMarkets();
+    const listed = source.exchange.markets ?? {};
+    const unlisted = symbols.filter((s) => !(s in listed));
+    if (unlisted.length > 0) throw new UnlistedSymbolsError(request.exchange, unlisted);
+  } else {
     const { markets, quoteVolumes } = await listMarketsAndVolumes(source);
     symbols = selectTopSymbols(markets, quoteVolumes, { top: request.top, minQuoteVolume: request.minVolume });
     if (symbols.length === 0) {
@@ -91,7 +104,7 @@ export async function queueCollection(request: CollectRequest, ctx: CollectionCo
     request.timeframes.map((timeframe) => ({ exchange: request.exchange, symbol, timeframe, mode: request.mode, startMs, endMs })));
   const { runId, reused } = await createOrReuseRun(ctx.db, 'candles', params, base.map(candleItemKey));
   const payloads: CollectCandlesPayload[] = base.map((b) => ({ runId, ...b }));
-  const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts });
+  const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts, retention: config.jobs.retention });
   let archiveFiles = 0;
   try {
     // With the archive, a coin's job is the parent of one job per archive file: it runs once they are in, and

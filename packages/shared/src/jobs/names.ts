@@ -26,7 +26,7 @@ export const QueueName = {
   Preloads: 'preloads',
   /** Back up a file to the sync target. */
   Sync: 'sync',
-  /** Repeating jobs: scheduled collections and directory syncs. */
+  /** Repeating jobs of the dashboard: scheduled collections and the pruning of old runs. */
   Schedules: 'schedules',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
@@ -41,6 +41,7 @@ export const JobName = {
   SyncFile: 'sync-file',
   SyncDirectory: 'sync-directory',
   ScheduledCollection: 'scheduled-collection',
+  PruneRuns: 'prune-runs',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -53,4 +54,5 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   [JobName.SyncFile]: QueueName.Sync,
   [JobName.SyncDirectory]: QueueName.Sync,
   [JobName.ScheduledCollection]: QueueName.Schedules,
+  [JobName.PruneRuns]: QueueName.Schedules,
 };

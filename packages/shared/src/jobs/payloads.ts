@@ -153,6 +153,10 @@ export type IngestArchiveFilePayload = z.infer<typeof ingestArchiveFilePayload>;
 export const scheduledCollectionPayload = z.object({ mode: z.enum(COLLECTION_MODES) }).strict();
 export type ScheduledCollectionPayload = z.infer<typeof scheduledCollectionPayload>;
 
+/** Pruning of finished runs: the age comes from RUN_RETENTION of the worker that runs it, not from the job. */
+export const pruneRunsPayload = z.object({}).strict();
+export type PruneRunsPayload = z.infer<typeof pruneRunsPayload>;
+
 export const PAYLOAD_SCHEMAS = {
   [JobName.CollectCandles]: collectCandlesPayload,
   [JobName.ScheduledCollection]: scheduledCollectionPayload,
@@ -161,6 +165,7 @@ export const PAYLOAD_SCHEMAS = {
   [JobName.DownloadFlatFile]: downloadFlatFilePayload,
   [JobName.IngestArchiveFile]: ingestArchiveFilePayload,
   [JobName.FinishPreload]: finishPreloadPayload,
+  [JobName.PruneRuns]: pruneRunsPayload,
 } as const;
 export type PayloadJobName = keyof typeof PAYLOAD_SCHEMAS;
 export type PayloadOf<N extends PayloadJobName> = z.infer<(typeof PAYLOAD_SCHEMAS)[N]>;

@@ -3,6 +3,7 @@ import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobName, QUEUE_OF, type QueueName } from './names.js';
 import type { PayloadOf, SyncFilePayload } from './payloads.js';
+import type { JobRetention } from '../core/config/config.js';
 
 /**
  * The one place that adds jobs. It alone creates BullMQ queues and flows, and decides by job name:
@@ -17,14 +18,22 @@ export const FERRY_BACKOFF = 'ferry';
 interface JobPolicy<N extends JobName> {
   /** The job's id; undefined = BullMQ's own (job schedulers name their jobs themselves). */
   id(payload: PayloadOf<N>): string | undefined;
-  /** Finished jobs kept: one-off work for a week (failed ones a month), repeating work by count. */
-  keep: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'>;
+  /** Finished jobs kept: one-off work for the configured time (JOB_RETENTION, FAILED_JOB_RETENTION), repeating work by count. */
+  keep: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> | typeof ONE_OFF;
 }
 
-const ONE_OFF = {
-  removeOnComplete: { age: 7 * 24 * 3600, count: 50_000 },
-  removeOnFail: { age: 30 * 24 * 3600, count: 50_000 },
-} as const;
+/** One-off work: kept for as long as the configuration says, and never more than this many per queue. */
+const ONE_OFF = 'one-off';
+const ONE_OFF_MAX_COUNT = 50_000;
+
+/** The defaults of JOB_RETENTION and FAILED_JOB_RETENTION. */
+export const DEFAULT_JOB_RETENTION: JobRetention = { completedMs: 7 * 86_400_000, failedMs: 30 * 86_400_000 };
+
+/**
+ * Entries kept in each queue's event stream (BullMQ's default is 10 000). Nothing in ferry listens to queue events
+ * (progress is read from PostgreSQL), and at the default the streams were most of a long-running ferry's Redis memory.
+ */
+export const QUEUE_EVENTS_KEPT = 1_000;
 
 /** BullMQ ids cannot contain ':' and must not be integers. */
 function safeId(parts: readonly string[]): string {
@@ -73,6 +82,7 @@ const POLICIES: { [N in JobName]: JobPolicy<N> } = {
   // Job schedulers make these every few minutes or hours: keep the last ones for Bull Board, not months of them.
   [JobName.SyncDirectory]: { id: () => undefined, keep: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
   [JobName.ScheduledCollection]: { id: () => undefined, keep: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } },
+  [JobName.PruneRuns]: { id: () => undefined, keep: { removeOnComplete: { count: 20 }, removeOnFail: { count: 20 } } },
 };
 
 /** A child of a flow: a job of any kind with its payload. */
@@ -86,6 +96,8 @@ export interface JobProducerOptions {
   prefix: string;
   /** Attempts before a job fails for good (JOB_ATTEMPTS). */
   attempts: number;
+  /** How long finished one-off jobs stay in Redis (config.jobs.retention). Default DEFAULT_JOB_RETENTION. */
+  retention?: JobRetention;
 }
 
 export class JobProducer {
@@ -98,10 +110,18 @@ export class JobProducer {
   optionsFor<N extends JobName>(name: N, payload: PayloadOf<N>): JobsOptions {
     const policy = POLICIES[name] as JobPolicy<N>;
     const jobId = policy.id(payload);
+    const retention = this.options.retention ?? DEFAULT_JOB_RETENTION;
+    // BullMQ's age is in seconds.
+    const keep = policy.keep === ONE_OFF
+      ? {
+        removeOnComplete: { age: Math.ceil(retention.completedMs / 1000), count: ONE_OFF_MAX_COUNT },
+        removeOnFail: { age: Math.ceil(retention.failedMs / 1000), count: ONE_OFF_MAX_COUNT },
+      }
+      : policy.keep;
     return {
       attempts: this.options.attempts,
       backoff: { type: FERRY_BACKOFF },
-      ...policy.keep,
+      ...keep,
       ...(jobId === undefined ? {} : { jobId }),
     };
   }
@@ -110,7 +130,7 @@ export class JobProducer {
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.options.connection, prefix: this.options.prefix });
+      queue = new Queue(name, { connection: this.options.connection, prefix: this.options.prefix, streams: { events: { maxLen: QUEUE_EVENTS_KEPT } } });
       this.queues.set(name, queue);
     }
     return queue;

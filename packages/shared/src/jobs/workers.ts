@@ -53,7 +53,7 @@ export interface RunningWorkers extends JobRuntime {
 
 /** Starts the features' handlers in one runtime; closing drains the jobs, then the features, then the producer. */
 export async function startWorkers(deps: WorkerDeps, features: readonly StartFeature[]): Promise<RunningWorkers> {
-  const producer = new JobProducer({ connection: deps.redis, prefix: deps.config.redis.prefix, attempts: deps.config.jobs.attempts });
+  const producer = new JobProducer({ connection: deps.redis, prefix: deps.config.redis.prefix, attempts: deps.config.jobs.attempts, retention: deps.config.jobs.retention });
   const started: WorkerFeature[] = [];
   for (const start of features) started.push(await start({ ...deps, producer }));
   const handlers: HandlerTable = {};

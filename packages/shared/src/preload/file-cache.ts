@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rename, rmSync, statSync, writeFile } from 'node:fs';
+import { mkdirSync, readFileSync, rename, rmSync, statSync, utimesSync, writeFile } from 'node:fs';
 import { promisify } from 'node:util';
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NetworkError, TransientError, errorMessage } from '../core/errors.js';
 import { classifyS3Error } from '../s3/classify-s3-error.js';
-import { streamToFileAtomically, tempPathFor } from '../core/atomic-file.js';
+import { isTempFileName, streamToFileAtomically, tempPathFor } from '../core/atomic-file.js';
 import { isSinglePartEtag, normaliseEtag, type ListedFile } from './plan.js';
 
 /**
@@ -56,6 +56,9 @@ export async function ensureCachedFile(
   // trip per call costs more than the work (measured: fs/promises was the worker's largest CPU item on day files).
   const present = statSync(listedPath, { throwIfNoEntry: false });
   if (present?.size === file.size) {
+    // The mtime is the entry's last use: the cache's size limit removes the least recently used first.
+    const now = new Date();
+    utimesSync(listedPath, now, now);
     const bytes = file.size <= IN_MEMORY_MAX_BYTES ? readFileSync(listedPath) : undefined;
     return { path: listedPath, bytes, downloaded: false, received: 0, etag: normaliseEtag(file.etag), size: file.size };
   }
@@ -189,4 +192,76 @@ export async function clearFlatFileCache(cacheDir: string): Promise<{ files: num
   await walk(cacheDir);
   await rm(cacheDir, { recursive: true, force: true });
   return { files, bytes };
+}
+
+/** A file of the cache, with its last use (its mtime: set when written, and again on every hit). */
+export interface CacheEntry {
+  path: string;
+  size: number;
+  lastUsedMs: number;
+}
+
+/**
+ * Past the limit, the entries to remove, least recently used first, until the cache is down to `lowWater` of the
+ * limit: pruning to just under the limit would prune again on the very next download.
+ */
+export function planCacheEviction(entries: readonly CacheEntry[], maxBytes: number, lowWater = 0.9): CacheEntry[] {
+  let total = entries.reduce((n, e) => n + e.size, 0);
+  if (maxBytes <= 0 || total <= maxBytes) return [];
+  const target = maxBytes * lowWater;
+  const out: CacheEntry[] = [];
+  for (const entry of [...entries].sort((a, b) => a.lastUsedMs - b.lastUsedMs || a.path.localeCompare(b.path))) {
+    if (total <= target) break;
+    out.push(entry);
+    total -= entry.size;
+  }
+  return out;
+}
+
+async function listCacheEntries(dir: string): Promise<CacheEntry[]> {
+  const entries: CacheEntry[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) await walk(full);
+      // Temp files are writes in progress (or dead ones, which the worker's start-up sweep removes).
+      else if (e.isFile() && !isTempFileName(e.name)) {
+        const st = await stat(full).catch(() => undefined);
+        if (st) entries.push({ path: full, size: st.size, lastUsedMs: st.mtimeMs });
+      }
+    }
+  };
+  await walk(dir);
+  return entries;
+}
+
+/**
+ * FLAT_FILE_CACHE_MAX_MB for one worker process: told of each download, it keeps a running total (walked from disk
+ * on first use and after each pruning, so other processes' files are counted then) and, past the limit, removes the
+ * least recently used files. One pruning at a time.
+ */
+export class FlatFileCacheLimit {
+  private knownBytes: number | undefined;
+  private pending: Promise<number> = Promise.resolve(0);
+
+  constructor(private readonly cacheDir: string, private readonly maxBytes: number) {}
+
+  /** After a download of `bytes` into the cache; resolves with how many files were removed. */
+  added(bytes: number): Promise<number> {
+    if (this.maxBytes <= 0) return Promise.resolve(0);
+    this.pending = this.pending.catch(() => 0).then(() => this.enforce(bytes));
+    return this.pending;
+  }
+
+  private async enforce(bytes: number): Promise<number> {
+    if (this.knownBytes === undefined) this.knownBytes = (await listCacheEntries(this.cacheDir)).reduce((n, e) => n + e.size, 0);
+    else this.knownBytes += bytes;
+    if (this.knownBytes <= this.maxBytes) return 0;
+    const entries = await listCacheEntries(this.cacheDir);
+    const evict = planCacheEviction(entries, this.maxBytes);
+    for (const entry of evict) await rm(entry.path, { force: true });
+    const evicted = new Set(evict);
+    this.knownBytes = entries.reduce((n, e) => n + (evicted.has(e) ? 0 : e.size), 0);
+    return evict.length;
+  }
 }

@@ -12,7 +12,7 @@ import { ingestFlatFile } from '../postgres/bar-store.js';
 import {
   failUnfinishedItems, finishItem, markRunRunning, recordItemOutcome, requeueItems, runParams, unfinishedItems,
 } from '../runs/run-store.js';
-import { ensureCachedFile } from './file-cache.js';
+import { ensureCachedFile, FlatFileCacheLimit } from './file-cache.js';
 import { finishPreload } from './finish-preload.js';
 import { flatFileS3Client, seriesItemKey } from './queue-preload.js';
 import { readFlatFileBars } from './read-flat-file.js';
@@ -37,6 +37,7 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
   const downloadSlots = pLimit(config.download.concurrency);
   // Made on first use, so a worker without S3 credentials still starts (and such a job fails once, naming them).
   let s3 = deps.s3;
+  const cacheLimit = new FlatFileCacheLimit(config.s3.cacheDir, config.s3.cacheMaxBytes);
 
   /**
    * After a retried file is in: the run is open again, and if its finishing step already ran, the Parquet files are
@@ -79,6 +80,11 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
             if (err instanceof DataValidationError) await rm(cached.path, { force: true });
             throw err;
           });
+          // Only once ingested: the file just written is the most recently used, the last a pruning would take.
+          if (cached.downloaded) {
+            const evicted = await cacheLimit.added(cached.received);
+            if (evicted > 0) ctx.log(`flat-file cache over FLAT_FILE_CACHE_MAX_MB: removed ${evicted} least recently used file(s)`);
+          }
           // Not atomic with the ingest, and need not be: a crash in between retries the job, which ingests nothing
           // new and records this. The run is closed by the flow parent once every file is in, not by each file.
           const previous = await recordItemOutcome(db, payload.runId, payload.key, {

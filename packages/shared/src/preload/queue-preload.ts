@@ -114,7 +114,7 @@ export async function queuePreload(request: PreloadRequest, ctx: PreloadContext,
     data: { runId, bucket, key: file.key, etag: file.etag, size: file.size, market, interval: request.interval, tickers: file.tickers },
   }));
   const finish: FinishPreloadPayload = { runId, interval: request.interval, tickers: params.tickers };
-  const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts });
+  const producer = new JobProducer({ connection: ctx.redis, prefix: config.redis.prefix, attempts: config.jobs.attempts, retention: config.jobs.retention });
   try {
     await producer.addFlow({ name: JobName.FinishPreload, data: finish }, children);
   } finally {

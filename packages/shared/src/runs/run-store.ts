@@ -336,3 +336,23 @@ export async function latestRunId(db: Queryable, kind: RunKind): Promise<string 
 export function isRunId(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
+
+/**
+ * Deletes the runs that finished before `finishedBefore`, their items with them (ON DELETE CASCADE); runs still
+ * queued or running are kept however old. Returns how many runs went. In batches, so a first prune of years of
+ * runs does not hold one long transaction.
+ */
+export async function pruneFinishedRuns(db: Queryable, finishedBefore: Date, batchSize = 1_000): Promise<number> {
+  let pruned = 0;
+  for (;;) {
+    const { rowCount } = await db.query(
+      `DELETE FROM collection_runs WHERE id IN (
+         SELECT id FROM collection_runs
+         WHERE status IN ('completed', 'failed') AND finished_at < $1
+         LIMIT $2)`,
+      [finishedBefore, batchSize],
+    );
+    pruned += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchSize) return pruned;
+  }
+}

@@ -180,6 +180,14 @@ export async function currentRenderPath(db: Queryable, series: SeriesOfFile, per
   return span && candleFilePath({ symbol: symbolOf(series), timeframe: series.timeframe, startMs: span.first, endMs: span.last });
 }
 
+/** Every file the series is made of now, as PostgreSQL's rows give them: one per month for intraday series, else one. */
+export async function currentRenderPaths(db: Queryable, series: SeriesOfFile): Promise<string[]> {
+  const spans = filesPerMonth(series.timeframe) ? await spansByMonthOf(db, series) : [await spanOf(db, series, ALL_TIME)];
+  return spans.flatMap((span) => span
+    ? [candleFilePath({ symbol: symbolOf(series), timeframe: series.timeframe, startMs: span.first, endMs: span.last })]
+    : []);
+}
+
 export function seriesOfSource(source: FileSource): SeriesOfFile {
   return source.kind === 'candles'
     ? { kind: 'candles', exchange: source.exchange, symbol: source.symbol, timeframe: source.timeframe as Timeframe }

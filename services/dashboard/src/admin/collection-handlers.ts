@@ -1,4 +1,4 @@
-import { NothingToCollectError } from '@ferry/shared/collect';
+import { NothingToCollectError, UnlistedSymbolsError } from '@ferry/shared/collect';
 import { QueueName } from '@ferry/shared/jobs';
 import { latestRunId, runInProgress, runSummary } from '@ferry/shared/runs';
 import type { Queue } from 'bullmq';
@@ -46,6 +46,7 @@ export const triggerCollection: AdminHandler = async (req, deps) => {
     };
   } catch (err) {
     if (err instanceof NothingToCollectError) return errorAnswer(422, err.message);
+    if (err instanceof UnlistedSymbolsError) return errorAnswer(400, err.message);
     throw err;
   }
 };

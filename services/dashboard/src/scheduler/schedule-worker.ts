@@ -1,8 +1,14 @@
 import { UnrecoverableError } from 'bullmq';
 import { NothingToCollectError } from '@ferry/shared/collect';
 import { JobName, startWorkers, type FeatureDeps, type RunningWorkers, type WorkerDeps, type WorkerFeature } from '@ferry/shared/jobs';
+import { pruneFinishedRuns } from '@ferry/shared/runs';
 import { queueCollectionIfIdle } from '../admin/queue-collection-if-idle.js';
 import { parseTriggerBody } from '../admin/trigger-body.js';
+
+export interface PruneRunsResult {
+  pruned: number;
+  finishedBefore: string;
+}
 
 export interface ScheduledCollectionResult {
   runId?: string;
@@ -12,12 +18,21 @@ export interface ScheduledCollectionResult {
 
 /**
  * Turns each scheduled job into a collection, the same way a trigger does. A schedule firing while a run is in
- * progress is skipped, not queued behind it: the next firing picks up where that run ends.
+ * progress is skipped, not queued behind it: the next firing picks up where that run ends. Also deletes the runs
+ * that finished longer than RUN_RETENTION ago.
  */
 export function scheduleFeature(deps: FeatureDeps): WorkerFeature {
   const { config, logger } = deps;
   return {
     handlers: {
+      [JobName.PruneRuns]: {
+        async run(): Promise<PruneRunsResult> {
+          const finishedBefore = new Date(Date.now() - config.runs.retentionMs);
+          const pruned = await pruneFinishedRuns(deps.db, finishedBefore);
+          if (pruned > 0) logger.info({ pruned, finishedBefore }, 'deleted runs older than RUN_RETENTION');
+          return { pruned, finishedBefore: finishedBefore.toISOString() };
+        },
+      },
       [JobName.ScheduledCollection]: {
         async run({ mode }): Promise<ScheduledCollectionResult> {
           const parsed = parseTriggerBody({ mode }, config);

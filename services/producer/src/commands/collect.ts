@@ -2,11 +2,12 @@ import { Option } from 'commander';
 import { COLLECT_DEFAULTS, queueCollection } from '@ferry/shared/collect';
 import { TIMEFRAME_NAMES } from '@ferry/shared/core';
 import { loadCcxt } from '@ferry/shared/exchange';
+import { QueueName } from '@ferry/shared/jobs';
 import type { CliCommand } from '../command.js';
 import { withCliContext } from '../context.js';
 import { parseCollectRequest, type RawCollectOptions } from '../collect-request.js';
 import { EXIT } from '../io.js';
-import { progressLine, runSucceeded, summaryTable, waitShowingProgress } from '../progress.js';
+import { downloadWorkerWatch, progressLine, runSucceeded, summaryTable, waitShowingProgress } from '../progress.js';
 
 interface CollectOptions extends Omit<RawCollectOptions, 'exchange'> {
   exchange?: string;
@@ -48,7 +49,8 @@ export const collectCommand: CliCommand = (program, io) => {
         if (json) io.stdout(`${JSON.stringify({ run_id: queued.runId, reused: queued.reused, jobs: queued.jobs, symbols: queued.symbols })}\n`);
         return EXIT.ok;
       }
-      const summary = await waitShowingProgress(io, ctx.db, queued.runId, progressLine);
+      const workers = downloadWorkerWatch(ctx.redis, ctx.config, QueueName.Candles);
+      const summary = await waitShowingProgress(io, ctx.db, queued.runId, progressLine, { workers }).finally(() => workers.close());
       io.stdout(json ? `${JSON.stringify(summary, null, 2)}\n` : `${summaryTable(summary)}\n`);
       return runSucceeded(summary) ? EXIT.ok : EXIT.failed;
     }));

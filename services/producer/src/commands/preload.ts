@@ -1,3 +1,4 @@
+import { QueueName } from '@ferry/shared/jobs';
 import { type Pool } from '@ferry/shared/postgres';
 import { formatPreloadProgress, isSeriesItem, queuePreload, seriesItemKey, type PreloadOutcome } from '@ferry/shared/preload';
 import { type RunSummary } from '@ferry/shared/runs';
@@ -5,7 +6,7 @@ import type { CliCommand } from '../command.js';
 import { withCliContext } from '../context.js';
 import { EXIT, type CliIo } from '../io.js';
 import { parsePreloadRequest } from '../preload-request.js';
-import { waitShowingProgress } from '../progress.js';
+import { downloadWorkerWatch, waitShowingProgress, type WorkerWatch } from '../progress.js';
 
 export interface PreloadReport {
   run_id: string;
@@ -50,7 +51,8 @@ export const preloadCommand: CliCommand = (program, io) => {
           if (opts.json) io.stdout(`${JSON.stringify({ run_id: queued.runId, reused: queued.reused, files: queued.files, skipped: queued.skipped, jobs: queued.jobs })}\n`);
           return EXIT.ok;
         }
-        const report = await waitForPreload(ctx.db, queued.runId, queued.skipped, queued.tickers, io);
+        const workers = downloadWorkerWatch(ctx.redis, ctx.config, QueueName.FlatFiles);
+        const report = await waitForPreload(ctx.db, queued.runId, queued.skipped, queued.tickers, io, workers).finally(() => workers.close());
         io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : preloadTable(report));
         return report.status === 'completed' ? EXIT.ok : EXIT.failed;
       });
@@ -62,12 +64,14 @@ export const preloadCommand: CliCommand = (program, io) => {
  * then reports from PostgreSQL alone. `skipped`: files this invocation found ingested; a resumed run counts them among
  * its finished items already.
  */
-async function waitForPreload(db: Pool, runId: string, skipped: number, tickers: number, io: CliIo): Promise<PreloadReport> {
+async function waitForPreload(
+  db: Pool, runId: string, skipped: number, tickers: number, io: CliIo, workers: WorkerWatch,
+): Promise<PreloadReport> {
   const summary = await waitShowingProgress(io, db, runId, (progress, elapsedMs) => {
     // The line counts files; the tickers' Parquet files are the run's last items, written once the files are in.
     const files = progress.total - tickers - skipped;
     return formatPreloadProgress({ done: Math.min(files, progress.total - progress.pending - skipped), total: files, skipped, elapsedMs });
-  }, { intervalMs: 200 });
+  }, { intervalMs: 200, workers });
   return preloadReport(summary, skipped);
 }
 

@@ -14,8 +14,13 @@ export interface FerryConfig {
   exchange: { id: string; baseUrl: string | undefined; timeoutMs: number; clockTtlMs: number; headroom: number };
   /** Binance's public archive; `explicit` = ARCHIVE_URL was set (not the default). */
   archive: { baseUrl: string; explicit: boolean };
-  /** Every queue's job settings: attempts before a job fails for good, its lock, and the drain on shutdown. */
-  jobs: { attempts: number; lockMs: number; shutdownGraceMs: number };
+  /**
+   * Every queue's job settings: attempts before a job fails for good, its lock, the drain on shutdown, and how long
+   * finished one-off jobs stay in Redis.
+   */
+  jobs: { attempts: number; lockMs: number; shutdownGraceMs: number; retention: JobRetention };
+  /** How long finished runs and their items stay in PostgreSQL (RUN_RETENTION). */
+  runs: { retentionMs: number };
   /** The download worker's own: downloads in flight per process. */
   download: { concurrency: number };
   s3: {
@@ -26,6 +31,8 @@ export interface FerryConfig {
     secretAccessKey: Secret | undefined;
     /** Verified raw flat files, by key and ETag. */
     cacheDir: string;
+    /** Size limit of the cache in bytes; 0 = none. */
+    cacheMaxBytes: number;
   };
   sync: {
     target: 'dropbox' | 'local' | 'none';
@@ -64,6 +71,12 @@ export interface FerryConfig {
   metricsPort: number;
 }
 
+/** How long finished one-off jobs stay in Redis: completed (JOB_RETENTION) and failed for good (FAILED_JOB_RETENTION). */
+export interface JobRetention {
+  completedMs: number;
+  failedMs: number;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): FerryConfig {
   const merged = mergeEnvironment(env, options);
   const v = parseVariables(merged);
@@ -90,7 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       headroom: v.RATE_LIMIT_HEADROOM,
     },
     archive: { baseUrl: v.ARCHIVE_URL.replace(/\/+$/, ''), explicit: isSet(merged, 'ARCHIVE_URL') },
-    jobs: { attempts: v.JOB_ATTEMPTS, lockMs: v.JOB_LOCK_MS, shutdownGraceMs: v.SHUTDOWN_GRACE_MS },
+    jobs: {
+      attempts: v.JOB_ATTEMPTS,
+      lockMs: v.JOB_LOCK_MS,
+      shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+      retention: { completedMs: v.JOB_RETENTION, failedMs: v.FAILED_JOB_RETENTION },
+    },
+    runs: { retentionMs: v.RUN_RETENTION },
     download: { concurrency: v.DOWNLOAD_CONCURRENCY },
     s3: {
       endpoint: v.S3_ENDPOINT,
@@ -99,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       accessKeyId: secretOrUndefined(v.S3_ACCESS_KEY_ID),
       secretAccessKey: secretOrUndefined(v.S3_SECRET_ACCESS_KEY),
       cacheDir: path.resolve(v.FLAT_FILE_CACHE_DIR ?? path.join(v.DATA_DIR, 'cache', 'flat-files')),
+      cacheMaxBytes: Math.round(v.FLAT_FILE_CACHE_MAX_MB * 1024 * 1024),
     },
     sync: {
       target: syncTarget,

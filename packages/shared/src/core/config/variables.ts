@@ -41,6 +41,12 @@ const everyOrOff = z
   .regex(/^(off|[1-9][0-9]{0,5}[smh])$/)
   .transform((v) => (v === 'off' ? null : Number(v.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000 }[v.slice(-1) as 's' | 'm' | 'h']));
 
+/** `30s`, `12h`, `90d` -> milliseconds: how long something is kept. */
+const keptFor = z
+  .string()
+  .regex(/^[1-9][0-9]{0,5}[smhd]$/)
+  .transform((v) => Number(v.slice(0, -1)) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[v.slice(-1) as 's' | 'm' | 'h' | 'd']);
+
 /** A cron expression BullMQ's job schedulers accept (they parse with cron-parser too); `off` -> null. */
 const cronOrOff = z
   .string()
@@ -183,6 +189,24 @@ export const VARIABLES = {
     expected: 'an integer from 1000 to 600000',
     doc: 'How long a job stays locked without a heartbeat; a crashed worker\'s jobs are picked up after this.',
   }),
+  JOB_RETENTION: spec({
+    schema: keptFor,
+    default: '7d',
+    expected: 'a duration such as 12h, 7d or 90d',
+    doc: 'How long a completed job stays in Redis (Bull Board, `ferry status`); repeating jobs keep their last 50-100 instead.',
+  }),
+  FAILED_JOB_RETENTION: spec({
+    schema: keptFor,
+    default: '30d',
+    expected: 'a duration such as 12h, 7d or 90d',
+    doc: 'How long a job that failed for good stays in Redis, to be read and retried from Bull Board.',
+  }),
+  RUN_RETENTION: spec({
+    schema: keptFor,
+    default: '90d',
+    expected: 'a duration such as 12h, 7d or 90d',
+    doc: "How long a finished run and its items stay in PostgreSQL (`ferry status`); the dashboard's schedule worker deletes older ones.",
+  }),
   SHUTDOWN_GRACE_MS: spec({
     schema: int(0, 3_600_000),
     default: '30000',
@@ -227,6 +251,12 @@ export const VARIABLES = {
     schema: optionalString,
     expected: 'a directory path',
     doc: 'Cache of verified raw flat files (by key and ETag); default DATA_DIR/cache/flat-files. `ferry cache clear` empties it.',
+  }),
+  FLAT_FILE_CACHE_MAX_MB: spec({
+    schema: z.coerce.number().min(0).max(100_000_000),
+    default: '10240',
+    expected: 'a number of MiB from 0 to 100000000 (fractions allowed)',
+    doc: 'Size limit of the flat-file cache in MiB: past it, the least recently used files are removed after each download (0 = no limit).',
   }),
 
   // --- sync (backups) ---
