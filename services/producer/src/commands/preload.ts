@@ -32,7 +32,7 @@ export const preloadCommand: CliCommand = (program, io) => {
   program
     .command('preload')
     .description('download flat files (S3) for tickers into PostgreSQL, then one Parquet file per ticker; resumable')
-    .argument('<tickers...>', 'stock tickers (TSLA) or crypto pairs (BTC-USD, X:BTCUSD)')
+    .argument('<tickers...>', 'stock tickers, case-sensitive as the files spell them (TSLA, ABRpD), or crypto pairs (BTC-USD, X:BTCUSD)')
     .option('--period <n[dmy]>', 'how far back, e.g. 30d, 6m, 5y (default 5y for stocks, 2y for crypto)')
     .option('--interval <1d|1m>', 'day or minute aggregates', '1d')
     .option('--start <YYYY-MM-DD>', 'first day (instead of --period)')
