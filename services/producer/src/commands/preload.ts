@@ -1,5 +1,7 @@
 import { type Pool } from '@ferry/shared/postgres';
-import { formatPreloadProgress, isSeriesItem, queuePreload, seriesItemKey, type PreloadOutcome } from '@ferry/shared/preload';
+import {
+  formatPreloadProgress, isSeriesItem, NEAR_MATCHES_DETAIL, queuePreload, seriesItemKey, type PreloadOutcome,
+} from '@ferry/shared/preload';
 import { type RunSummary } from '@ferry/shared/runs';
 import type { CliCommand } from '../command.js';
 import { withCliContext } from '../context.js';
@@ -18,7 +20,13 @@ export interface PreloadReport {
   failed: number;
   rows: number;
   parquet: PreloadOutcome['files'];
+  /** Tickers with no bar in any file of their range. */
   empty_tickers: string[];
+  /**
+   * Of those, the ones the files spell in another case, with those spellings (`{ "abrpd": ["ABRpD"] }`): tickers
+   * match case-sensitively.
+   */
+  near_matches: Record<string, string[]>;
   failed_files: Array<{ key: string; reason: string | null }>;
   /** Why the finishing step failed, if it did. */
   error?: string;
@@ -77,6 +85,7 @@ export function preloadReport(summary: RunSummary, skipped: number): PreloadRepo
   const failedFiles = files.filter((d) => d.status === 'failed');
   const pendingFiles = files.filter((d) => d.status === 'queued' || d.status === 'running');
   const unwritten = series.filter((d) => d.status === 'failed');
+  const empty = series.filter((d) => d.status === 'skipped');
   const ticker = (item: string) => item.slice(seriesItemKey('').length);
   return {
     run_id: summary.run_id,
@@ -89,7 +98,11 @@ export function preloadReport(summary: RunSummary, skipped: number): PreloadRepo
     parquet: series.filter((d) => d.status === 'complete').map((d) => ({
       ticker: ticker(d.item), path: String(d.details.file), rows: Number(d.records), syncJob: String(d.details.sync_job),
     })),
-    empty_tickers: series.filter((d) => d.status === 'skipped').map((d) => ticker(d.item)),
+    empty_tickers: empty.map((d) => ticker(d.item)),
+    near_matches: Object.fromEntries(empty.flatMap((d) => {
+      const spellings = d.details[NEAR_MATCHES_DETAIL];
+      return Array.isArray(spellings) && spellings.length > 0 ? [[ticker(d.item), spellings.map(String)]] : [];
+    })),
     failed_files: failedFiles.map((d) => ({ key: d.item, reason: d.last_error })),
     ...(unwritten.length > 0 ? { error: unwritten[0]!.last_error ?? 'the Parquet files were not written' } : {}),
   };
@@ -99,7 +112,9 @@ function preloadTable(r: PreloadReport): string {
   const lines = [
     `run ${r.run_id} ${r.status}: ${r.files} file(s): ${r.ingested} ingested, ${r.skipped} skipped, ${r.failed} failed; ${r.rows} row(s) stored`,
     ...r.parquet.map((p) => `parquet ${p.path} (${p.rows} rows)`),
-    ...r.empty_tickers.map((t) => `no bars for ${t} in its range (unknown ticker, or not listed then)`),
+    ...r.empty_tickers.map((t) => r.near_matches[t]
+      ? `no bars for ${t} in its range; did you mean ${r.near_matches[t].join(' or ')}? (tickers are case-sensitive)`
+      : `no bars for ${t} in its range (unknown ticker, or not listed then)`),
     ...r.failed_files.map((f) => `failed  ${f.key}: ${f.reason ?? '?'}`),
     ...(r.error ? [`error: ${r.error}`] : []),
   ];
