@@ -61,6 +61,13 @@ describe('ticker universe', () => {
     expect(names).toContain('QAAA');
   });
 
+  it('holds tickers spelled with lower-case letters, as Massive spells preferreds, next to upper-case ones', () => {
+    const tickers = flatFileRows('us_stocks_sip', 'day_aggs_v1', '2024-03-07').map((r) => r.ticker);
+    expect(tickers).toEqual(expect.arrayContaining(['ABRpD', 'TYp', 'ACHR.WS']));
+    expect(tickers).not.toContain('ABRPD');
+    expect(tickersOn('us_stocks_sip', 100, '2021-08-10').map((t) => t.ticker)).not.toContain('ABRpD');
+  });
+
   it('lists tickers from their listing date to their delisting date', () => {
     const on = (date: string) => tickersOn('us_stocks_sip', 100, date).map((t) => t.ticker);
     expect(on('2021-11-09')).not.toContain('RIVN');
@@ -145,7 +152,7 @@ describe('content faults', () => {
     const lines = gunzipSync(flatFileBody(id, DEFAULT_GENERATOR_SETTINGS, { version: 0, corruptGzip: false, malformedLine: 4 })).toString().split('\n');
     const expected = truth.split('\n');
     expect(lines.filter((l, i) => l !== expected[i])).toEqual([lines[3]]);
-    expect(lines[3]).toMatch(/^[A-Z]+,12x4,187\.1$/);
+    expect(lines[3]).toMatch(/^[A-Za-z.]+,12x4,187\.1$/);
   });
 
   it('corrupt-gzip fails only when inflated', () => {

@@ -2,8 +2,9 @@ import { addDays, type Market } from './calendar.js';
 
 /**
  * The tickers the flat files hold. Well-known names come first (real IPO, rename and delisting dates, so older files
- * lack RIVN or ARM and newer ones lack TWTR; FB became META on 2022-06-09), then synthetic ones (`QAAA`, `X:QAAUSD`
- * ...), a quarter of which list somewhere in 2016-2025. Crypto "listing" dates are approximately when a pair began
+ * lack RIVN or ARM and newer ones lack TWTR; FB became META on 2022-06-09), spelled as Massive spells them (the
+ * preferreds `ABRpD` and `TYp`, the warrant `ACHR.WS`), then synthetic ones (`QAAA`, `X:QAAUSD` ...), a quarter of
+ * which list somewhere in 2016-2025. Crypto "listing" dates are approximately when a pair began
  * trading against USD on a major venue.
  */
 export interface TickerListing {
@@ -34,6 +35,8 @@ const KNOWN_STOCKS: readonly Known[] = [
   ['ZM', 90, '2019-04-18'], ['PINS', 28, '2019-04-18'], ['CRWD', 200, '2019-06-12'], ['DDOG', 100, '2019-09-19'],
   ['SNOW', 170, '2020-09-16'], ['U', 40, '2020-09-18'], ['PLTR', 18, '2020-09-30'], ['DASH', 110, '2020-12-09'],
   ['RBLX', 40, '2021-03-10'], ['COIN', 150, '2021-04-14'], ['HOOD', 15, '2021-07-29'], ['RDDT', 60, '2024-03-21'],
+  // Massive spells preferreds and some warrants with lower-case letters; a request must match them exactly.
+  ['ABRpD', 18, '2021-08-11'], ['TYp', 45], ['ACHR.WS', 1.5, '2021-09-17'],
 ];
 
 const KNOWN_CRYPTO: readonly Known[] = [

@@ -40,4 +40,16 @@ describe('parsePayload', () => {
       'candles/BTC/x.parquet',
     );
   });
+
+  it('accepts flat-file tickers spelled with lower-case letters, as the files spell them', () => {
+    const file = {
+      runId: valid.runId, bucket: 'flatfiles', key: 'us_stocks_sip/day_aggs_v1/2024/03/2024-03-07.csv.gz',
+      etag: '0123456789abcdef0123456789abcdef', size: 10, market: 'us_stocks_sip', interval: '1d',
+      tickers: ['ABRpD', 'TYp', 'ACHR.WS', 'X:BTCUSD'],
+    };
+    expect(parsePayload(JobName.DownloadFlatFile, file).tickers).toEqual(['ABRpD', 'TYp', 'ACHR.WS', 'X:BTCUSD']);
+    const finish = { runId: valid.runId, interval: '1d', tickers: [{ ticker: 'ABRpD', market: 'us_stocks_sip', start: '2024-03-01', end: '2024-03-31' }] };
+    expect(parsePayload(JobName.FinishPreload, finish).tickers[0]!.ticker).toBe('ABRpD');
+    expect(() => parsePayload(JobName.DownloadFlatFile, { ...file, tickers: ['AB pD'] })).toThrow(/tickers\.0: expected a ticker/);
+  });
 });

@@ -86,8 +86,8 @@ export type SyncDirectoryPayload = z.infer<typeof syncDirectoryPayload>;
 
 const FLAT_FILE_MARKETS = ['us_stocks_sip', 'global_crypto'] as const;
 const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
-/** Flat-file tickers as the files spell them: `TSLA`, `BRK.B`, `X:BTCUSD`. */
-const flatFileTicker = z.string().regex(/^(X:)?[A-Z0-9][A-Z0-9.]{0,15}$/, 'expected a ticker such as TSLA or X:BTCUSD');
+/** Flat-file tickers as the files spell them, lower-case letters included: `TSLA`, `BRK.B`, `ABRpD`, `X:BTCUSD`. */
+const flatFileTicker = z.string().regex(/^(X:)?[A-Za-z0-9][A-Za-z0-9.]{0,15}$/, 'expected a ticker such as TSLA, ABRpD or X:BTCUSD');
 
 /** One S3 flat file of a preload run: download (or read from the cache), verify, keep the rows of `tickers`. */
 export const downloadFlatFilePayload = z

@@ -65,6 +65,12 @@ export interface IngestedFileSpec extends ListedFile {
   source: string;
   timeframe: string;
   tickers: readonly string[];
+  /**
+   * Requested tickers the file holds only in another case (`abrpd` when it has `ABRpD`), filled while the batches are
+   * read and so read when the file is recorded, after the last one. They are not recorded as taken from the file: the
+   * next request for them reads it again and can name the spelling again, instead of skipping it and finding nothing.
+   */
+  caseOnlyMatches?: ReadonlyMap<string, unknown>;
 }
 
 /**
@@ -95,7 +101,7 @@ async function storeBars(db: Queryable, file: IngestedFileSpec, bars: readonly B
       file.source, file.timeframe,
       bars.map((b) => b.ticker), bars.map((b) => b.openTime), bars.map((b) => b.open), bars.map((b) => b.high),
       bars.map((b) => b.low), bars.map((b) => b.close), bars.map((b) => b.volume), bars.map((b) => b.transactions),
-      file.key, file.etag, file.size, [...file.tickers].sort(), record,
+      file.key, file.etag, file.size, file.tickers.filter((t) => !file.caseOnlyMatches?.has(t)).sort(), record,
     ],
   );
   return rows[0]?.written ?? 0;

@@ -13,9 +13,9 @@ import {
   failUnfinishedItems, finishItem, markRunRunning, recordItemOutcome, requeueItems, runParams, unfinishedItems,
 } from '../runs/run-store.js';
 import { ensureCachedFile, FlatFileCacheLimit } from './file-cache.js';
-import { finishPreload } from './finish-preload.js';
+import { finishPreload, NEAR_MATCHES_DETAIL, nearMatchesDetail } from './finish-preload.js';
 import { flatFileS3Client, seriesItemKey } from './queue-preload.js';
-import { readFlatFileBars } from './read-flat-file.js';
+import { readFlatFileBars, type CaseOnlyMatches } from './read-flat-file.js';
 
 /** What a download-flat-file job returns (Bull Board shows it). */
 export interface FileResult {
@@ -71,10 +71,14 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
           flatFileBytes.inc(cached.received);
           if (cached.etag !== payload.etag) ctx.log(`re-published upstream since the listing: ingesting ETag ${cached.etag}`);
           const where = `s3://${payload.bucket}/${payload.key}`;
+          const caseOnlyMatches: CaseOnlyMatches = new Map();
           const ingested = await ingestFlatFile(
             db,
-            { key: payload.key, etag: cached.etag, size: cached.size, source: payload.market, timeframe: payload.interval, tickers: payload.tickers },
-            readFlatFileBars(cached.bytes ?? cached.path, new Set(payload.tickers), where),
+            {
+              key: payload.key, etag: cached.etag, size: cached.size, source: payload.market, timeframe: payload.interval,
+              tickers: payload.tickers, caseOnlyMatches,
+            },
+            readFlatFileBars(cached.bytes ?? cached.path, new Set(payload.tickers), where, caseOnlyMatches),
           ).catch(async (err: unknown) => {
             // Verified bytes that do not parse are corrupt upstream; drop them so a fixed upload is fetched, not the cache.
             if (err instanceof DataValidationError) await rm(cached.path, { force: true });
@@ -89,7 +93,11 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
           // new and records this. The run is closed by the flow parent once every file is in, not by each file.
           const previous = await recordItemOutcome(db, payload.runId, payload.key, {
             status: 'complete', records: ingested.rows,
-            details: { downloaded: cached.downloaded, bytes: cached.received, etag: cached.etag, written: ingested.written },
+            details: {
+              downloaded: cached.downloaded, bytes: cached.received, etag: cached.etag, written: ingested.written,
+              // The finishing step names these for a ticker that ends with no bars.
+              ...(caseOnlyMatches.size > 0 ? { [NEAR_MATCHES_DETAIL]: nearMatchesDetail(caseOnlyMatches) } : {}),
+            },
           });
           // A file that had failed for good and was retried (from Bull Board): its run may have finished without it.
           if (previous === 'failed') await finishAgain(payload.runId, ctx);

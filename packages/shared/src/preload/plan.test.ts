@@ -6,11 +6,20 @@ import {
 
 describe('resolveTicker', () => {
   it('maps stock tickers to us_stocks_sip', () => {
-    expect(resolveTicker('tsla')).toEqual({ ticker: 'TSLA', market: 'us_stocks_sip' });
+    expect(resolveTicker('TSLA')).toEqual({ ticker: 'TSLA', market: 'us_stocks_sip' });
+    expect(resolveTicker(' BRK.B ')).toEqual({ ticker: 'BRK.B', market: 'us_stocks_sip' });
   });
-  it('maps both crypto spellings to global_crypto as X:BTCUSD', () => {
+  it('keeps a stock ticker as given: the files spell preferreds and warrants with lower-case letters', () => {
+    expect(resolveTicker('ABRpD')).toEqual({ ticker: 'ABRpD', market: 'us_stocks_sip' });
+    expect(resolveTicker('TYp')).toEqual({ ticker: 'TYp', market: 'us_stocks_sip' });
+    expect(resolveTicker('ACHR.WS')).toEqual({ ticker: 'ACHR.WS', market: 'us_stocks_sip' });
+    expect(resolveTicker('tsla')).toEqual({ ticker: 'tsla', market: 'us_stocks_sip' });
+  });
+  it('maps both crypto spellings to global_crypto as X:BTCUSD, in any case', () => {
     expect(resolveTicker('BTC-USD')).toEqual({ ticker: 'X:BTCUSD', market: 'global_crypto' });
+    expect(resolveTicker('btc-usd')).toEqual({ ticker: 'X:BTCUSD', market: 'global_crypto' });
     expect(resolveTicker('X:BTCUSD')).toEqual({ ticker: 'X:BTCUSD', market: 'global_crypto' });
+    expect(resolveTicker('x:btcusd')).toEqual({ ticker: 'X:BTCUSD', market: 'global_crypto' });
   });
   it('rejects garbage naming the value', () => {
     expect(() => resolveTicker('not a ticker')).toThrow('ticker: "not a ticker"');

@@ -32,7 +32,11 @@ export interface PlannedFile extends ListedFile {
   tickers: string[];
 }
 
-const STOCK = /^[A-Z][A-Z0-9.]{0,9}$/;
+/**
+ * Massive spells some stock tickers with lower-case letters (preferreds such as `ABRpD`, `TYp`), so a stock ticker is
+ * kept as given and matched case-sensitively. Crypto pairs are upper-case in the files, so they are upper-cased.
+ */
+const STOCK = /^[A-Za-z][A-Za-z0-9.]{0,9}$/;
 const CRYPTO_DASH = /^([A-Z0-9]{2,10})-([A-Z]{3,5})$/;
 const CRYPTO_PREFIXED = /^X:([A-Z0-9]{2,10}[A-Z]{3,5})$/;
 
@@ -41,13 +45,17 @@ export interface ResolvedTicker {
   market: FlatFileMarket;
 }
 
-/** `TSLA` -> us_stocks_sip; `BTC-USD` and `X:BTCUSD` -> global_crypto as `X:BTCUSD` (the flat files' spelling). */
+/**
+ * `TSLA`, `ABRpD` -> us_stocks_sip, spelled as given (`abrpd` is another ticker); `btc-usd`, `BTC-USD` and `X:BTCUSD`
+ * -> global_crypto as `X:BTCUSD` (the flat files' spelling).
+ */
 export function resolveTicker(input: string): ResolvedTicker {
-  const raw = input.trim().toUpperCase();
-  const dash = CRYPTO_DASH.exec(raw);
+  const raw = input.trim();
+  const upper = raw.toUpperCase();
+  const dash = CRYPTO_DASH.exec(upper);
   if (dash) return { ticker: `X:${dash[1]}${dash[2]}`, market: 'global_crypto' };
-  const prefixed = CRYPTO_PREFIXED.exec(raw);
-  if (prefixed) return { ticker: raw, market: 'global_crypto' };
+  const prefixed = CRYPTO_PREFIXED.exec(upper);
+  if (prefixed) return { ticker: upper, market: 'global_crypto' };
   if (STOCK.test(raw)) return { ticker: raw, market: 'us_stocks_sip' };
   throw new Error(`ticker: "${input}" is not a stock ticker (e.g. TSLA) or a crypto pair (e.g. BTC-USD or X:BTCUSD)`);
 }

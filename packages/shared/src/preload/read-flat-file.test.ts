@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataValidationError } from '../core/errors.js';
-import { FLAT_FILE_COLUMNS, readFlatFileBars } from './read-flat-file.js';
+import { FLAT_FILE_COLUMNS, readFlatFileBars, type CaseOnlyMatches } from './read-flat-file.js';
 
 const HEADER = FLAT_FILE_COLUMNS.join(',');
 const row = (ticker: string, i: number) => `${ticker},${1000 + i},10.5,11,11.25,10.25,${1_700_000_000_000 + i * 60_000}000000,${7 + i}`;
@@ -58,6 +58,21 @@ describe('readFlatFileBars', () => {
       const err = await readAll(source, ['TSLA']).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DataValidationError);
       expect((err as Error).message).toMatch(/^f\.csv\.gz: corrupt gzip/);
+    }
+  });
+
+  it('matches tickers case-sensitively and notes the file\'s other spellings of a requested ticker that has no row', async () => {
+    const csv = `${HEADER}\n${['ABRpD', 'ABRPE', 'TSLA', 'TYP', 'TYp', 'ACHR.WS'].map(row).join('\n')}\n`;
+    const gz = gzipSync(csv);
+    const file = path.join(dir, 'cases.csv.gz');
+    await writeFile(file, gz);
+    for (const source of [gz, file]) {
+      const matches: CaseOnlyMatches = new Map();
+      const bars = [];
+      for await (const batch of readFlatFileBars(source, new Set(['abrpd', 'ABRPD', 'TYp', 'TSLA', 'achr.ws', 'tsl']), 'f.csv.gz', matches)) bars.push(...batch);
+      expect(bars.map((b) => b.ticker)).toEqual(['TSLA', 'TYp']);
+      // TYp has rows of its own: TYP is another ticker, not what was meant.
+      expect(matches).toEqual(new Map([['abrpd', new Set(['ABRpD'])], ['ABRPD', new Set(['ABRpD'])], ['achr.ws', new Set(['ACHR.WS'])]]));
     }
   });
 });

@@ -22,13 +22,22 @@ const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
 const QUOTE = 34;
 
+/**
+ * Requested tickers that have no row in a file but that the file spells in another case (`abrpd` -> `ABRpD`), each
+ * with the file's spellings. Tickers are matched case-sensitively (Massive spells preferreds `ABRpD`, `TYp`), so these
+ * are what a request that found nothing most likely meant.
+ */
+export type CaseOnlyMatches = Map<string, Set<string>>;
+
 export async function* readFlatFileBars(
   /** The file's path (streamed), or its gzipped bytes when they are in memory already (small files). */
   file: string | Buffer,
   tickers: ReadonlySet<string>,
   what: string,
+  /** Filled once the last batch has been read, if given. */
+  caseOnlyMatches?: CaseOnlyMatches,
 ): AsyncGenerator<Bar[]> {
-  const scanner = new LineScanner(tickers, what);
+  const scanner = new LineScanner(tickers, what, caseOnlyMatches);
   if (typeof file !== 'string') {
     let csv: Buffer;
     try {
@@ -37,6 +46,7 @@ export async function* readFlatFileBars(
       throw corruptGzip(what, err as Error);
     }
     yield* batches(scanner.push(csv, true));
+    scanner.finish();
     return;
   }
   const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
@@ -53,6 +63,7 @@ export async function* readFlatFileBars(
       }
     }
     for (const bar of scanner.push(Buffer.alloc(0), true)) pending.push(bar);
+    scanner.finish();
     if (pending.length > 0) yield pending;
   } catch (err) {
     throw err instanceof DataValidationError || (err as NodeJS.ErrnoException).code === 'ENOENT' ? err : corruptGzip(what, err as Error);
@@ -77,11 +88,28 @@ function* batches(bars: Iterable<Bar>): Generator<Bar[]> {
 class LineScanner {
   private carry: Buffer | undefined;
   private line = 0;
+  /** Requested tickers by their lower-case spelling, and their lengths: a file ticker of another length cannot match. */
+  private readonly requestedIgnoringCase = new Map<string, string[]>();
+  private readonly requestedLengths = new Set<number>();
+  private readonly found = new Set<string>();
 
   constructor(
     private readonly tickers: ReadonlySet<string>,
     private readonly what: string,
-  ) {}
+    private readonly caseOnlyMatches: CaseOnlyMatches | undefined,
+  ) {
+    if (!caseOnlyMatches) return;
+    for (const t of tickers) {
+      const lower = t.toLowerCase();
+      this.requestedIgnoringCase.set(lower, [...(this.requestedIgnoringCase.get(lower) ?? []), t]);
+      this.requestedLengths.add(t.length);
+    }
+  }
+
+  /** After the last line: a requested ticker that has rows of its own needs no other spelling. */
+  finish(): void {
+    for (const t of this.found) this.caseOnlyMatches?.delete(t);
+  }
 
   *push(chunk: Buffer, last: boolean): Generator<Bar> {
     let buf = chunk;
@@ -132,8 +160,20 @@ class LineScanner {
     }
     if (quote) throw this.malformed('a quote character (the files are unquoted)');
     if (commas !== FLAT_FILE_COLUMNS.length - 1) throw this.malformed(`${commas + 1} fields, expected ${FLAT_FILE_COLUMNS.length}`);
-    if (!this.tickers.has(buf.toString('latin1', start, firstComma))) return undefined;
+    const ticker = buf.toString('latin1', start, firstComma);
+    if (!this.tickers.has(ticker)) {
+      if (this.requestedLengths.has(ticker.length)) this.noteOtherCase(ticker);
+      return undefined;
+    }
+    if (this.caseOnlyMatches) this.found.add(ticker);
     return toBar(buf.toString('latin1', start, end).split(','), this.line, this.what);
+  }
+
+  private noteOtherCase(fileTicker: string): void {
+    for (const requested of this.requestedIgnoringCase.get(fileTicker.toLowerCase()) ?? []) {
+      const spellings = this.caseOnlyMatches!.get(requested) ?? new Set<string>();
+      this.caseOnlyMatches!.set(requested, spellings.add(fileTicker));
+    }
   }
 
   private malformed(problem: string): DataValidationError {

@@ -131,6 +131,15 @@ export async function failUnfinishedItems(db: Queryable, runId: string, keyPrefi
   await closeRunIfDone(db, runId);
 }
 
+/** The values one detail field has in a run's items, for the items that have it. */
+export async function itemDetailValues(db: Queryable, runId: string, field: string): Promise<unknown[]> {
+  const { rows } = await db.query<{ value: unknown }>(
+    'SELECT details->$2 AS value FROM run_items WHERE run_id = $1 AND details ? $2 ORDER BY item_key',
+    [runId, field],
+  );
+  return rows.map((r) => r.value);
+}
+
 /** A run's parameters as recorded when it was created. */
 export async function runParams(db: Queryable, runId: string): Promise<unknown> {
   const { rows } = await db.query<{ params: unknown }>('SELECT params FROM collection_runs WHERE id = $1', [runId]);

@@ -1,6 +1,8 @@
 import { QueueName } from '@ferry/shared/jobs';
 import { type Pool } from '@ferry/shared/postgres';
-import { formatPreloadProgress, isSeriesItem, queuePreload, seriesItemKey, type PreloadOutcome } from '@ferry/shared/preload';
+import {
+  formatPreloadProgress, isSeriesItem, NEAR_MATCHES_DETAIL, queuePreload, seriesItemKey, type PreloadOutcome,
+} from '@ferry/shared/preload';
 import { type RunSummary } from '@ferry/shared/runs';
 import type { CliCommand } from '../command.js';
 import { withCliContext } from '../context.js';
@@ -19,7 +21,13 @@ export interface PreloadReport {
   failed: number;
   rows: number;
   parquet: PreloadOutcome['files'];
+  /** Tickers with no bar in any file of their range. */
   empty_tickers: string[];
+  /**
+   * Of those, the ones the files spell in another case, with those spellings (`{ "abrpd": ["ABRpD"] }`): tickers
+   * match case-sensitively.
+   */
+  near_matches: Record<string, string[]>;
   failed_files: Array<{ key: string; reason: string | null }>;
   /** Why the finishing step failed, if it did. */
   error?: string;
@@ -33,7 +41,7 @@ export const preloadCommand: CliCommand = (program, io) => {
   program
     .command('preload')
     .description('download flat files (S3) for tickers into PostgreSQL, then one Parquet file per ticker; resumable')
-    .argument('<tickers...>', 'stock tickers (TSLA) or crypto pairs (BTC-USD, X:BTCUSD)')
+    .argument('<tickers...>', 'stock tickers, case-sensitive as the files spell them (TSLA, ABRpD), or crypto pairs (BTC-USD, X:BTCUSD)')
     .option('--period <n[dmy]>', 'how far back, e.g. 30d, 6m, 5y (default 5y for stocks, 2y for crypto)')
     .option('--interval <1d|1m>', 'day or minute aggregates', '1d')
     .option('--start <YYYY-MM-DD>', 'first day (instead of --period)')
@@ -81,6 +89,7 @@ export function preloadReport(summary: RunSummary, skipped: number): PreloadRepo
   const failedFiles = files.filter((d) => d.status === 'failed');
   const pendingFiles = files.filter((d) => d.status === 'queued' || d.status === 'running');
   const unwritten = series.filter((d) => d.status === 'failed');
+  const empty = series.filter((d) => d.status === 'skipped');
   const ticker = (item: string) => item.slice(seriesItemKey('').length);
   return {
     run_id: summary.run_id,
@@ -93,7 +102,11 @@ export function preloadReport(summary: RunSummary, skipped: number): PreloadRepo
     parquet: series.filter((d) => d.status === 'complete').map((d) => ({
       ticker: ticker(d.item), path: String(d.details.file), rows: Number(d.records), syncJob: String(d.details.sync_job),
     })),
-    empty_tickers: series.filter((d) => d.status === 'skipped').map((d) => ticker(d.item)),
+    empty_tickers: empty.map((d) => ticker(d.item)),
+    near_matches: Object.fromEntries(empty.flatMap((d) => {
+      const spellings = d.details[NEAR_MATCHES_DETAIL];
+      return Array.isArray(spellings) && spellings.length > 0 ? [[ticker(d.item), spellings.map(String)]] : [];
+    })),
     failed_files: failedFiles.map((d) => ({ key: d.item, reason: d.last_error })),
     ...(unwritten.length > 0 ? { error: unwritten[0]!.last_error ?? 'the Parquet files were not written' } : {}),
   };
@@ -103,7 +116,9 @@ function preloadTable(r: PreloadReport): string {
   const lines = [
     `run ${r.run_id} ${r.status}: ${r.files} file(s): ${r.ingested} ingested, ${r.skipped} skipped, ${r.failed} failed; ${r.rows} row(s) stored`,
     ...r.parquet.map((p) => `parquet ${p.path} (${p.rows} rows)`),
-    ...r.empty_tickers.map((t) => `no bars for ${t} in its range (unknown ticker, or not listed then)`),
+    ...r.empty_tickers.map((t) => r.near_matches[t]
+      ? `no bars for ${t} in its range; did you mean ${r.near_matches[t].join(' or ')}? (tickers are case-sensitive)`
+      : `no bars for ${t} in its range (unknown ticker, or not listed then)`),
     ...r.failed_files.map((f) => `failed  ${f.key}: ${f.reason ?? '?'}`),
     ...(r.error ? [`error: ${r.error}`] : []),
   ];
