@@ -37,10 +37,12 @@ export async function startDashboard<R extends Role>(options: {
   config?: NodeJS.ProcessEnv;
   /** What the dashboard queries through, given the test database's pool (an outage test switches it to a dead one). */
   pool?: (real: Pool) => Pool;
+  /** Serves the database and Redis prefix of another harness (a pipeline the test runs), which `close()` leaves alone. */
+  over?: { db: TestDatabase; prefix: string };
 } & Pick<DashboardDeps, 'sessionSecret' | 'trustProxy'> & Partial<Pick<DashboardDeps, 'logger'>>): Promise<DashboardHarness<R>> {
-  const db = await createTestDatabase();
+  const db = options.over?.db ?? await createTestDatabase();
   const redis = createRedis(TEST_REDIS_URL, options.redis ?? 'queue');
-  const prefix = uniquePrefix(options.label);
+  const prefix = options.over?.prefix ?? uniquePrefix(options.label);
   const config = options.config && loadConfig({
     DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', ...options.config,
   });
@@ -60,6 +62,7 @@ export async function startDashboard<R extends Role>(options: {
       await new Promise((r) => server.close(r));
       await Promise.all(queues.map((q) => q.close()));
       redis.disconnect();
+      if (options.over) return;
       await deleteKeys(prefix);
       await db.drop();
     },

@@ -10,6 +10,7 @@ import { createQueueAndFerryRegistry } from '@ferry/shared/metrics';
 import { type Pool } from '@ferry/shared/postgres';
 import { adminRouter } from './admin/express-admin.js';
 import { boardReadLimits, isAdminOnlyBoardRead } from './board-limits.js';
+import { boardRunRecords } from './board-runs.js';
 import { apiKeyFrom, isReadOnlyMethod } from './credentials.js';
 import { isCrossSiteWrite } from './cross-site.js';
 import { checkHealth } from './health-checks.js';
@@ -149,6 +150,8 @@ export function createDashboardApp(deps: DashboardDeps): express.Express {
   const board = serverAdapter.getRouter() as express.Express;
   board.disable('x-powered-by');
   app.use('/admin/queues/api', boardReadLimits());
+  // Console actions that would drop a run's queued work are recorded in the run, or refused (board-runs.ts).
+  app.use('/admin/queues/api', boardRunRecords({ db: deps.db, queues: deps.queues }));
   app.use('/admin/queues', board);
   app.use((_req: Request, res: Response) => send(res, errorAnswer(404, 'no such page')));
   // Last: whatever a parser or a router threw becomes a short JSON answer, never a stack trace with server paths.
