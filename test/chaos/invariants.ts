@@ -7,7 +7,7 @@ import { joinRemotePath, remoteKeyFor } from '@ferry/shared/backup';
 import { contentHashOfFile, type Candle, type Timeframe } from '@ferry/shared/core';
 import { ALL_QUEUES } from '@ferry/shared/jobs';
 import { readCandles } from '@ferry/shared/postgres';
-import { parseCandleFilePath } from '@ferry/shared/series-files';
+import { newestRenders, parseCandleFilePath } from '@ferry/shared/series-files';
 import type { BinanceEmulator } from '@ferry/emulators/binance';
 import type { DropboxEmulator } from '@ferry/emulators/dropbox';
 import { flatFileRows, tradingDays } from '@ferry/emulators/s3';
@@ -128,33 +128,43 @@ async function parquetFiles(dataDir: string): Promise<string[]> {
     .sort();
 }
 
-/** One readable Parquet file per series, holding exactly its rows (which equal the truth, checked above). */
+/**
+ * Every series is covered by exactly its current files (one per series, or one per month for intraday series), no
+ * superseded render is left, each file is readable, and together they hold exactly the series' rows (which equal the
+ * truth, checked above).
+ */
 async function checkParquet(s: Scenario, files: string[], expected: Map<string, Candle[]>, problems: string[]): Promise<void> {
-  const seen = new Set<string>();
+  const bySeries = new Map<string, string[]>();
   for (const file of files) {
     const parsed = parseCandleFilePath(file);
     const series = parsed.ok ? `crypto:${parsed.file.symbol}:${parsed.file.timeframe}` : `flat:${file.split('/')[1]}`;
-    if (seen.has(series)) problems.push(`${file}: a second Parquet file for ${series}`);
-    seen.add(series);
+    bySeries.set(series, [...(bySeries.get(series) ?? []), file]);
+  }
+  for (const [series, seriesFiles] of bySeries) {
     const want = expected.get(series);
     if (!want) {
-      problems.push(`${file}: no series of the run is stored under this name`);
+      problems.push(`${seriesFiles.join(', ')}: no series of the run is stored under this name`);
       continue;
     }
-    let rows: Array<Record<string, unknown>>;
-    try {
-      rows = await parquetReadObjects({ file: await asyncBufferFromFile(path.join(s.dataDir, file)) });
-    } catch (err) {
-      problems.push(`${file}: unreadable: ${err instanceof Error ? err.message : String(err)}`);
-      continue;
+    for (const old of newestRenders(seriesFiles).superseded) problems.push(`${old.relativePath}: superseded by ${old.by}, still there`);
+    // Names hold the first and last date, so within a series they sort in time order.
+    const have: Candle[] = [];
+    for (const file of [...seriesFiles].sort()) {
+      let rows: Array<Record<string, unknown>>;
+      try {
+        rows = await parquetReadObjects({ file: await asyncBufferFromFile(path.join(s.dataDir, file)) });
+      } catch (err) {
+        problems.push(`${file}: unreadable: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
+      have.push(...rows.map((r) => ({
+        openTime: (r.timestamp as Date).getTime(), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume,
+      })) as Candle[]);
     }
-    const have = rows.map((r) => ({
-      openTime: (r.timestamp as Date).getTime(), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume,
-    })) as Candle[];
     const diff = firstDifference(have, want);
-    if (diff) problems.push(`${file}: ${diff}`);
+    if (diff) problems.push(`${series} (${seriesFiles.length} file(s)): ${diff}`);
   }
-  for (const series of expected.keys()) if (!seen.has(series)) problems.push(`no Parquet file for ${series}`);
+  for (const series of expected.keys()) if (!bySeries.has(series)) problems.push(`no Parquet file for ${series}`);
 }
 
 /** Every local Parquet file is on Dropbox with its content hash, and nothing else is there; returns how many are. */
