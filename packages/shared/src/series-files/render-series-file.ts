@@ -82,10 +82,9 @@ export async function renderSeriesFiles(series: SeriesOfFile, deps: RenderDeps):
   const files: RenderedSeriesFile[] = [];
   const unchanged: string[] = [];
   for (const file of planned) {
-    if (file.action === 'keep' && !file.latest) {
-      unchanged.push(file.relativePath);
-      continue;
-    }
+    // A kept month is hashed from disk and its sync chained again: an attempt killed between writing it and chaining
+    // its sync (kill -9 in the chaos suite) would leave it off the backup otherwise. Same bytes, same sync job id.
+    if (file.action === 'keep' && !file.latest) unchanged.push(file.relativePath);
     files.push(await renderPlanned(series, deps, file));
   }
   // One listing for the whole series; a crash before this only leaves work for its next render.
