@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { emulatorKlines } from '../binance/candles.js';
+import { universe } from '../binance/universe.js';
 import { CSV_HEADER, startBinanceArchiveEmulator, type ArchiveEmulator } from './index.js';
 
 // A fixed clock in mid-October 2026: September is published as a month, October as days so far.
@@ -110,5 +111,22 @@ describe('the data.binance.vision emulator', () => {
     expect((await get(`${DIR}${name}.zip.CHECKSUM`)).body.toString().split(' ')[0]).toBe(createHash('sha256').update(fixed.body).digest('hex'));
     const volume = (text: string) => Number(dataLines(text)[0]!.split(',')[5]);
     expect(volume((await unzipOne(stale.body)).text)).toBeCloseTo(2 * volume((await unzipOne(fixed.body)).text), 6);
+  });
+
+  it('serves a delisted coin\'s files up to its delisting, which the REST emulator does not list', async () => {
+    const delisted = { symbol: 'GONEUSDT', listedAt: Date.UTC(2026, 6, 10, 8), delistedAt: Date.UTC(2026, 8, 20, 14), basePrice: 2.5 };
+    archive.control.configure({ delistedSymbols: [delisted] });
+    expect(universe({ nowMs: NOW }).map((u) => u.symbol)).not.toContain('GONEUSDT');
+    const symbols = await (await fetch(`${archive.url}/?prefix=data/spot/monthly/klines/&delimiter=/`)).text();
+    expect(symbols).toContain('<Prefix>data/spot/monthly/klines/GONEUSDT/</Prefix>');
+    const months = await (await fetch(`${archive.url}/?prefix=data/spot/monthly/klines/GONEUSDT/1d/&delimiter=/`)).text();
+    expect([...months.matchAll(/<Key>([^<]+\.zip)<\/Key>/g)].map((m) => m[1]!.split('/').at(-1))).toEqual([
+      'GONEUSDT-1d-2026-07.zip', 'GONEUSDT-1d-2026-08.zip', 'GONEUSDT-1d-2026-09.zip']);
+    const september = dataLines((await unzipOne((await get('data/spot/monthly/klines/GONEUSDT/1d/GONEUSDT-1d-2026-09.zip')).body)).text);
+    // Trading stopped at 14:00 on the 20th: that day's candle is its last.
+    expect(september).toHaveLength(20);
+    expect(archive.candles('GONE/USDT', '1d', Date.UTC(2026, 8, 1), Date.UTC(2026, 9, 1)).map((c) => c.openTime))
+      .toEqual(september.map((l) => Number(l.split(',')[0]!.slice(0, 13))));
+    expect((await get('data/spot/daily/klines/GONEUSDT/1d/GONEUSDT-1d-2026-09-21.zip')).status).toBe(404);
   });
 });

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ZipFile } from 'yazl';
-import { emulatorKlines } from '../binance/candles.js';
 import { LruBufferCache } from '../s3/lru-cache.js';
 import type { ArchiveFile } from './layout.js';
 import type { ArchiveSettings } from './settings.js';
+import { archiveKlines, findArchiveSymbol } from './universe.js';
 
 /**
  * What a file holds: one CSV (`<name>.csv`) in a zip, the rows the REST emulator serves for the same symbol,
@@ -38,7 +38,9 @@ function doubled(amount: string): string {
 }
 
 export function archiveCsv(file: ArchiveFile, s: ArchiveSettings): Buffer {
-  const rows = emulatorKlines(file.symbol, file.interval, { startTime: file.start, endTime: file.end - 1, limit: Number.MAX_SAFE_INTEGER }, s);
+  const info = findArchiveSymbol(s, file.symbol);
+  if (!info) throw new Error(`the binance archive emulator has no ${file.symbol}`);
+  const rows = archiveKlines(info, file.interval, file.start, file.end, s);
   const micro = file.start >= s.microsecondsFrom;
   const stale = s.staleFiles.includes(file.name);
   const lines: string[] = hasHeader(file, s) ? [CSV_HEADER] : [];
@@ -66,7 +68,9 @@ function zipOf(name: string, csv: Buffer): Promise<Buffer> {
 
 /** What a file's bytes depend on besides its name: changing any of these publishes other bytes. */
 function contentKey(file: ArchiveFile, s: ArchiveSettings): string {
-  return JSON.stringify([file.name, s.staleFiles.includes(file.name), s.headerRows, s.microsecondsFrom, s.coinCount, s.outages]);
+  const delisted = s.delistedSymbols.find((d) => d.symbol === file.symbol);
+  return JSON.stringify([file.name, s.staleFiles.includes(file.name), s.headerRows, s.microsecondsFrom, s.coinCount, s.outages,
+    ...(delisted ? [delisted] : [])]);
 }
 
 /**

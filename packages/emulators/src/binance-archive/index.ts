@@ -7,7 +7,8 @@ import { archiveEtag, ArchiveContentCache, checksumFile, checksumFileSize } from
 import { findPublished, parseArchiveKey, publishedFiles, type ArchiveFile, type ArchivePeriod } from './layout.js';
 import { keysUnder, listBucketV1Xml, listingPage, type ListedObject, type ListingRequest } from './listing.js';
 import { ArchiveCounter, ArchiveFault, assertValidArchiveSettings, DEFAULT_ARCHIVE_SETTINGS, type ArchiveSettings } from './settings.js';
-import { universe } from '../binance/universe.js';
+import { archiveCandles, findArchiveSymbol } from './universe.js';
+import type { EmulatedCandle } from '../binance/candles.js';
 
 /**
  * data.binance.vision, emulated: the bucket's S3 listing (`GET /?prefix=&delimiter=&marker=`) and its files
@@ -18,6 +19,7 @@ import { universe } from '../binance/universe.js';
 export { ArchiveCounter, ArchiveFault, DEFAULT_ARCHIVE_SETTINGS, type ArchiveSettings } from './settings.js';
 export { archiveFile, parseArchiveKey, ARCHIVE_INTERVALS, type ArchiveFile, type ArchivePeriod } from './layout.js';
 export { archiveCsv, CSV_HEADER } from './content.js';
+export type { DelistedSymbol } from './settings.js';
 
 /** The bucket's name, as its listing says. */
 export const ARCHIVE_BUCKET = 'data.binance.vision';
@@ -39,6 +41,11 @@ export interface ArchiveEmulator extends RunningEmulator<ArchiveSettings> {
    */
   prepare(files: readonly ArchiveFile[]): Promise<void>;
   now(): number;
+  /**
+   * The closed candles of a symbol (BTCUSDT or BTC/USDT, a delisted one too) opening in [startMs, endMs): what its
+   * files hold.
+   */
+  candles(symbol: string, interval: string, startMs: number, endMs: number): EmulatedCandle[];
 }
 
 class ArchiveControl extends EmulatorControl<ArchiveSettings> {
@@ -142,10 +149,11 @@ export async function startBinanceArchiveEmulator(options: ArchiveEmulatorOption
   return {
     ...running,
     files: (symbol, interval, period) => {
-      const info = universe(control.settings).find((u) => u.symbol === symbol);
+      const info = findArchiveSymbol(control.settings, symbol);
       return info ? publishedFiles(info, interval, period, control.settings) : [];
     },
     now: () => exchangeNow(control.settings),
+    candles: (symbol, interval, startMs, endMs) => archiveCandles(symbol, interval, startMs, endMs, control.settings),
     prepare: async (files) => {
       for (const f of files) await contents.content(f, control.settings);
     },

@@ -1,6 +1,7 @@
-import { universe, type SymbolInfo } from '../binance/universe.js';
+import type { SymbolInfo } from '../binance/universe.js';
 import { exchangeNow } from '../binance/settings.js';
 import type { ArchiveSettings } from './settings.js';
+import { findArchiveSymbol } from './universe.js';
 
 /**
  * data.binance.vision's key layout, pure:
@@ -74,7 +75,7 @@ export function publishedFiles(info: SymbolInfo, interval: string, period: Archi
 
 /** The symbol a file belongs to, if the exchange has it at the clock and the file is published. */
 export function findPublished(file: ArchiveFile, s: ArchiveSettings): { info: SymbolInfo } | undefined {
-  const info = universe(s).find((u) => u.symbol === file.symbol);
+  const info = findArchiveSymbol(s, file.symbol);
   if (!info || !(ARCHIVE_INTERVALS as readonly string[]).includes(file.interval)) return undefined;
   const now = exchangeNow(s);
   const delay = file.period === 'monthly' ? s.monthlyDelayMs : s.dailyDelayMs;

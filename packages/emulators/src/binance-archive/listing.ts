@@ -1,7 +1,7 @@
-import { universe } from '../binance/universe.js';
 import { xmlEscape } from '../s3/xml.js';
 import { ARCHIVE_INTERVALS, publishedFiles, type ArchiveFile, type ArchivePeriod } from './layout.js';
 import type { ArchiveSettings } from './settings.js';
+import { archiveUniverse, findArchiveSymbol } from './universe.js';
 
 /**
  * The bucket's S3 listing (ListObjects, version 1, as data.binance.vision's page uses it): `prefix`, `delimiter`,
@@ -38,7 +38,7 @@ export function keysUnder(prefix: string, s: ArchiveSettings): ListedKey[] {
   const deep = PREFIX.exec(prefix);
   if (deep) {
     const [, period, symbol, interval] = deep as unknown as [string, ArchivePeriod, string, string];
-    const info = universe(s).find((u) => u.symbol === symbol);
+    const info = findArchiveSymbol(s, symbol);
     if (!info) return [];
     return publishedFiles(info, interval, period, s)
       .flatMap((file) => [{ key: file.key, file, checksum: false }, { key: `${file.key}.CHECKSUM`, file, checksum: true }])
@@ -47,7 +47,7 @@ export function keysUnder(prefix: string, s: ArchiveSettings): ListedKey[] {
   }
   const directories: string[] = [];
   for (const period of ['daily', 'monthly']) {
-    for (const info of universe(s)) {
+    for (const info of archiveUniverse(s)) {
       for (const interval of ARCHIVE_INTERVALS) directories.push(`data/spot/${period}/klines/${info.symbol}/${interval}/`);
     }
   }

@@ -26,6 +26,19 @@ export interface ArchiveSettings extends BaseSettings, Pick<BinanceSettings, 'no
    * name out of the list re-publishes the file: new content, new checksum, new ETag and LastModified.
    */
   staleFiles: string[];
+  /**
+   * Coins the exchange no longer lists (absent from the Binance emulator's exchangeInfo, tickers and klines, whatever
+   * its settings) whose files the archive keeps: listed, with files, from `listedAt` up to `delistedAt`. Default none.
+   */
+  delistedSymbols: DelistedSymbol[];
+}
+
+/** A coin Binance delisted: its USDT pair (`FTTUSDT`) traded from `listedAt` to `delistedAt`, around `basePrice`. */
+export interface DelistedSymbol {
+  symbol: string;
+  listedAt: number;
+  delistedAt: number;
+  basePrice: number;
 }
 
 export const DEFAULT_ARCHIVE_SETTINGS: ArchiveSettings = {
@@ -42,6 +55,7 @@ export const DEFAULT_ARCHIVE_SETTINGS: ArchiveSettings = {
   missingFiles: [],
   badChecksums: [],
   staleFiles: [],
+  delistedSymbols: [],
 };
 
 /** Throws naming the setting when a value cannot be emulated. */
@@ -58,6 +72,12 @@ export function assertValidArchiveSettings(s: ArchiveSettings): void {
     if (!Array.isArray(s[name]) || !s[name].every((f) => typeof f === 'string' && !f.endsWith('.zip'))) {
       throw new Error(`binance archive emulator setting ${name}: expected file names without .zip, got ${JSON.stringify(s[name])}`);
     }
+  }
+  if (!Array.isArray(s.delistedSymbols) || !s.delistedSymbols.every((d) => typeof d?.symbol === 'string' && /^[A-Z0-9]+USDT$/.test(d.symbol)
+    && Number.isSafeInteger(d.listedAt) && Number.isSafeInteger(d.delistedAt) && d.listedAt < d.delistedAt
+    && typeof d.basePrice === 'number' && d.basePrice > 0)) {
+    throw new Error('binance archive emulator setting delistedSymbols: expected [{symbol: "XYZUSDT", listedAt, delistedAt, basePrice}] ' +
+      `with listedAt < delistedAt and basePrice > 0, got ${JSON.stringify(s.delistedSymbols)}`);
   }
 }
 
