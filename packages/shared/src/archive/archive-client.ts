@@ -18,6 +18,8 @@ export interface ArchiveClientOptions {
   baseUrl: string;
   /** Timeout of a listing or CHECKSUM request, and of the wait for a zip's first byte. */
   timeoutMs: number;
+  /** Keys asked for per listing page (`max-keys`); default the bucket's own (S3: 1000). */
+  pageSize?: number;
 }
 
 /** The zip does not match its CHECKSUM: retried (a truncated or mangled transfer), then the file fails. */
@@ -50,19 +52,38 @@ export class ArchiveClient {
 
   /** Every key under `prefix` with its ETag, following markers across pages. */
   async listKeys(prefix: string, signal?: AbortSignal): Promise<{ key: string; etag: string }[]> {
-    const out: { key: string; etag: string }[] = [];
+    return (await this.list(prefix, signal)).keys;
+  }
+
+  /**
+   * The directories right under `prefix` (S3's CommonPrefixes with `delimiter=/`), e.g. every symbol under
+   * `data/spot/monthly/klines/`, following markers across pages.
+   */
+  async listDirectories(prefix: string, signal?: AbortSignal): Promise<string[]> {
+    return (await this.list(prefix, signal)).directories;
+  }
+
+  private async list(prefix: string, signal?: AbortSignal): Promise<{ keys: { key: string; etag: string }[]; directories: string[] }> {
+    const keys: { key: string; etag: string }[] = [];
+    const directories: string[] = [];
     let marker = '';
     for (;;) {
-      const query = new URLSearchParams({ prefix, delimiter: '/', ...(marker ? { marker } : {}) });
+      const query = new URLSearchParams({ prefix, delimiter: '/', ...(marker ? { marker } : {}),
+        ...(this.options.pageSize ? { 'max-keys': String(this.options.pageSize) } : {}) });
       const res = await request(`${this.options.baseUrl}/?${query}`, `archive listing ${prefix}`, signal, this.options.timeoutMs);
       const xml = await res.text();
       const contents = [...xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)].map((m) => m[1]!);
       for (const c of contents) {
         const key = tag(c, 'Key');
-        if (key !== undefined) out.push({ key, etag: (tag(c, 'ETag') ?? '').replace(/^"|"$/g, '') });
+        if (key !== undefined) keys.push({ key, etag: (tag(c, 'ETag') ?? '').replace(/^"|"$/g, '') });
       }
-      if (tag(xml, 'IsTruncated') !== 'true') return out;
-      const next = tag(xml, 'NextMarker') ?? out.at(-1)?.key;
+      for (const m of xml.matchAll(/<CommonPrefixes>([\s\S]*?)<\/CommonPrefixes>/g)) {
+        const directory = tag(m[1]!, 'Prefix');
+        if (directory !== undefined) directories.push(directory);
+      }
+      if (tag(xml, 'IsTruncated') !== 'true') return { keys, directories };
+      // S3 gives NextMarker with a delimiter; without one, the page's last key is where the next one starts.
+      const next = tag(xml, 'NextMarker') ?? [keys.at(-1)?.key ?? '', directories.at(-1) ?? ''].sort().at(-1);
       if (!next || next === marker) throw new TransientError(`archive listing ${prefix}: truncated without a marker to go on from`);
       marker = next;
     }
