@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseArchiveZipKey } from './layout.js';
-import { monthsToListDaily, planArchiveFiles, type ListedArchiveZip } from './plan.js';
+import { monthsToListDaily, monthsWhileListed, planArchiveFiles, type ListedArchiveZip } from './plan.js';
 
 const DAY = 86_400_000;
 const zip = (key: string, etag = 'e1'): ListedArchiveZip => ({ ...parseArchiveZipKey(key)!, etag });
@@ -48,6 +48,12 @@ describe('monthsToListDaily', () => {
     const range = { start: Date.UTC(2025, 10, 15), end: Date.UTC(2026, 1, 10, 12) };
     expect(monthsToListDaily(range, [monthly('2025-11'), monthly('2025-12'), monthly('2026-01')]))
       .toEqual([Date.UTC(2025, 10, 1), Date.UTC(2026, 1, 1)]);
+  });
+
+  it('for a delisted coin, stops at the month after its last monthly file: it has no days after', () => {
+    // Last traded in December 2025 (its last monthly file): the range's later months are not listed day by day.
+    const range = { start: Date.UTC(2025, 10, 15), end: Date.UTC(2026, 9, 10) };
+    expect(monthsWhileListed(range, [monthly('2025-11'), monthly('2025-12')])).toEqual([Date.UTC(2025, 10, 1), Date.UTC(2026, 0, 1)]);
   });
 });
 

@@ -57,3 +57,13 @@ export function monthsToListDaily(range: Range, monthly: readonly ArchiveZip[]):
   const coveredMonths = new Set(monthly.filter((f) => f.period === 'monthly' && inside(range, f)).map((f) => f.startMs));
   return monthStarts(range.start, range.end).filter((m) => !coveredMonths.has(m));
 }
+
+/**
+ * monthsToListDaily for a coin the exchange no longer lists: it has no daily file after the month that follows its
+ * last monthly file (the month it stopped trading in gets its monthly file once that month ends), so the months after
+ * are not listed: years of empty listings otherwise. For a coin with monthly files only.
+ */
+export function monthsWhileListed(range: Range, monthly: readonly ArchiveZip[]): number[] {
+  const lastEnd = Math.max(...monthly.filter((f) => f.period === 'monthly').map((f) => f.endMs));
+  return monthsToListDaily(range, monthly).filter((m) => m <= lastEnd);
+}

@@ -226,7 +226,10 @@ export async function listMarketsAndVolumes(
     .map((m) => {
       const info = (m.info ?? {}) as { permissions?: unknown; permissionSets?: unknown };
       const permissions = [info.permissions, info.permissionSets].flat(2).filter((p): p is string => typeof p === 'string');
-      return { symbol: m.symbol, base: m.base, quote: m.quote, spot: Boolean(m.spot), active: m.active !== false, permissions };
+      return {
+        symbol: m.symbol, ...(typeof m.id === 'string' ? { id: m.id } : {}), base: m.base, quote: m.quote, spot: Boolean(m.spot),
+        active: m.active !== false, permissions,
+      };
     });
   let tickers: Awaited<ReturnType<Exchange['fetchTickers']>>;
   try {

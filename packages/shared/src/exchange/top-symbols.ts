@@ -4,6 +4,8 @@
  */
 export interface MarketSummary {
   symbol: string; // BTC/USDT
+  /** The exchange's own id (Binance: BTCUSDT), where it differs from the unified symbol. */
+  id?: string;
   base: string;
   quote: string;
   spot: boolean;
@@ -33,19 +35,33 @@ export function isLeveragedToken(market: MarketSummary, knownBases: ReadonlySet<
   return match !== null && knownBases.has(match[1]!);
 }
 
-export function selectTopSymbols(
+/** A coin of the top N, with the 24h quote volume it was ranked by. */
+export interface RankedSymbol {
+  symbol: string;
+  quoteVolume: number;
+}
+
+/** The top N coins, largest 24h quote volume first (ties by symbol), with their volumes. */
+export function rankTopSymbols(
   markets: readonly MarketSummary[],
   quoteVolumes: ReadonlyMap<string, number>,
   options: TopSymbolsOptions,
-): string[] {
+): RankedSymbol[] {
   const quote = options.quote ?? 'USDT';
   const knownBases = new Set(markets.map((m) => m.base));
   return markets
     .filter((m) => m.spot && m.active && m.quote === quote)
     .filter((m) => !STABLECOINS.has(m.base) && !isLeveragedToken(m, knownBases))
-    .map((m) => ({ symbol: m.symbol, volume: quoteVolumes.get(m.symbol) ?? 0 }))
-    .filter((m) => m.volume >= options.minQuoteVolume)
-    .sort((a, b) => b.volume - a.volume || a.symbol.localeCompare(b.symbol))
-    .slice(0, options.top)
-    .map((m) => m.symbol);
+    .map((m) => ({ symbol: m.symbol, quoteVolume: quoteVolumes.get(m.symbol) ?? 0 }))
+    .filter((m) => m.quoteVolume >= options.minQuoteVolume)
+    .sort((a, b) => b.quoteVolume - a.quoteVolume || a.symbol.localeCompare(b.symbol))
+    .slice(0, options.top);
+}
+
+export function selectTopSymbols(
+  markets: readonly MarketSummary[],
+  quoteVolumes: ReadonlyMap<string, number>,
+  options: TopSymbolsOptions,
+): string[] {
+  return rankTopSymbols(markets, quoteVolumes, options).map((m) => m.symbol);
 }

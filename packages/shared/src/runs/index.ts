@@ -1,1 +1,2 @@
 export * from './run-store.js';
+export * from './run-ranking.js';

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import type { MarketSummary } from '../exchange/top-symbols.js';
+import { archiveIdOfDirectory, delistedSymbols } from './delisted-symbols.js';
+
+const market = (symbol: string, over: Partial<MarketSummary> = {}): MarketSummary => {
+  const [base, quote] = symbol.split('/') as [string, string];
+  return { symbol, base, quote, spot: true, active: true, ...over };
+};
+
+describe('which archive symbols are delisted coins', () => {
+  const markets = [
+    market('BTC/USDT'), market('ETH/USDT'), market('LUNA/USDT', { active: false }), market('ETH/BTC'),
+    // ccxt renames some currencies: the exchange's id, not the unified symbol, is what the archive names.
+    market('BSV/USDT', { id: 'BCHSVUSDT' }),
+    // A perpetual future whose spot pair was delisted: same id, but not a spot market.
+    market('XYZ/USDT:USDT', { id: 'XYZUSDT', base: 'XYZ', quote: 'USDT', spot: false }),
+  ];
+
+  it('takes the USDT pairs exchangeInfo does not list, as unified symbols, sorted', () => {
+    const ids = ['BTCUSDT', 'FTTUSDT', 'ANCUSDT', 'ETHUSDT', 'LUNAUSDT', 'BCHSVUSDT', 'XYZUSDT', 'ANCBTC', 'FTTBUSD'];
+    expect(delistedSymbols(ids, markets)).toEqual(['ANC/USDT', 'FTT/USDT', 'XYZ/USDT']);
+  });
+
+  it('leaves out stablecoins and leveraged tokens, delisted ones too, as the top N does', () => {
+    const ids = ['BUSDUSDT', 'USTUSDT', 'PAXUSDT', 'BTCUPUSDT', 'ETHBEARUSDT', 'EOSUSDT', 'EOSDOWNUSDT', 'JUPUSDT', 'SUPERUSDT'];
+    // EOSDOWN is leveraged because EOS, delisted itself, is a known base; JUP and SUPER are coins.
+    expect(delistedSymbols(ids, markets)).toEqual(['EOS/USDT', 'JUP/USDT', 'SUPER/USDT']);
+  });
+
+  it('ignores ids no payload could carry, and names each coin once', () => {
+    expect(delistedSymbols(['USDT', 'AVERYLONGNAMEOFACOIN12USDT', 'FTTUSDT', 'FTTUSDT'], markets)).toEqual(['FTT/USDT']);
+  });
+
+  it('reads the symbol of a listing\'s directory, monthly or daily, and nothing else', () => {
+    expect(archiveIdOfDirectory('data/spot/monthly/klines/FTTUSDT/')).toBe('FTTUSDT');
+    expect(archiveIdOfDirectory('data/spot/daily/klines/1INCHUSDT/')).toBe('1INCHUSDT');
+    expect(archiveIdOfDirectory('data/spot/monthly/klines/FTTUSDT/1d/')).toBeUndefined();
+    expect(archiveIdOfDirectory('data/futures/um/monthly/klines/FTTUSDT/')).toBeUndefined();
+  });
+});
