@@ -76,6 +76,13 @@ describe('admin API: malformed trigger bodies are refused with the field and the
     ['an empty list of symbols', { mode: 'forward', symbols: [] }, [['symbols', 'expected at least one coin']]],
     ['a number among the symbols', { mode: 'forward', symbols: ['BTC', 42] }, [['symbols.1', 'expected']]],
     ['an empty symbol', { mode: 'forward', symbols: [''] }, [['symbols.0', 'expected coins such as BTC or BTC/USDT']]],
+    ['a string for include_delisted', { mode: 'backward', include_delisted: 'yes' }, [['include_delisted', 'expected true or false']]],
+    ['an unknown source', { mode: 'backward', source: 'ftp' }, [['source', 'expected one of auto, rest, archive']]],
+    // A delisted coin's history is in the archive only: REST cannot give it.
+    ['include_delisted with source rest', { mode: 'backward', include_delisted: true, source: 'rest' },
+      [['include_delisted', 'source rest never uses the archive: use source auto or archive']]],
+    // EXCHANGE_URL points elsewhere and ARCHIVE_URL is not set: auto would not use Binance's archive.
+    ['include_delisted without an archive to use', { mode: 'backward', include_delisted: true }, [['include_delisted', 'set ARCHIVE_URL too']]],
     ['an unknown field', { mode: 'forward', exchange: 'kraken' }, [['exchange', 'unknown field']]],
     ['a __proto__ field', '{"mode": "forward", "__proto__": {"top": 5}}', [['__proto__', 'unknown field']]],
     ['a deeply nested value', { mode: 'forward', top: nested(2_000) }, [['top', 'expected a whole number from 1 to 1000']]],

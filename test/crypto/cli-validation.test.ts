@@ -40,6 +40,11 @@ describe('ferry collect: bad input gets a clear message, a non-zero exit, and no
     [['--timeframe', '1h,1h'], '--timeframe "1h,1h": 1h given more than once: expected each timeframe once'],
     [['--timeframe', '1d, 4h,1d,4h'], '--timeframe "1d, 4h,1d,4h": 1d, 4h given more than once'],
     [['--symbols', 'BTC,$$$'], '--symbols "BTC,$$$": expected coins such as BTC,ETH'],
+    [['--include-delisted', '--source', 'rest'], '--include-delisted: delisted coins\' history is only in the archive\'s files'],
+    [['--include-delisted', '--exchange', 'kraken'], '--include-delisted: delisted coins\' history is only in the archive\'s files ' +
+      '(REST does not serve coins the exchange no longer lists), and kraken has none'],
+    // EXCHANGE_URL points at an emulator and ARCHIVE_URL is not set: auto would not use Binance's archive.
+    [['--include-delisted'], 'set ARCHIVE_URL too, or use --source archive'],
   ])('collect %j', async (args, message) => {
     const result = await ferry(['collect', ...args], env);
     expect(result.code).toBe(2);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { type CollectRequest } from '@ferry/shared/collect';
-import { isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type Timeframe } from '@ferry/shared/core';
+import { isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type FerryConfig, type Timeframe } from '@ferry/shared/core';
 import { COLLECTION_MODES } from '@ferry/shared/jobs';
-import { ARCHIVE_EXCHANGES, COLLECT_SOURCES } from '@ferry/shared/archive';
+import { ARCHIVE_EXCHANGES, COLLECT_SOURCES, includeDelistedProblem } from '@ferry/shared/archive';
 import { UsageError } from './errors.js';
 
 const intIn = (min: number, max: number) =>
@@ -20,6 +20,7 @@ const raw = z.object({
   start: isoDateString.optional(),
   end: isoDateString.optional(),
   source: z.enum(COLLECT_SOURCES, { message: `expected one of ${COLLECT_SOURCES.join(', ')}` }).default('auto'),
+  includeDelisted: z.boolean().optional(),
 });
 
 export type RawCollectOptions = z.input<typeof raw>;
@@ -27,14 +28,16 @@ export type RawCollectOptions = z.input<typeof raw>;
 const OPTION_NAMES: Record<string, string> = {
   exchange: '--exchange', top: '--top', minVolume: '--min-volume', days: '--days',
   timeframe: '--timeframe', symbols: '--symbols', mode: '--mode', start: '--start', end: '--end',
-  source: '--source',
+  source: '--source', includeDelisted: '--include-delisted',
 };
 
 /**
  * Validates CLI options; every problem names the option, the value and what was expected. `nowMs` (the clock, passed
- * in so this stays pure) bounds --end: candles of the future cannot be fetched.
+ * in so this stays pure) bounds --end: candles of the future cannot be fetched. `config` says whether the archive
+ * can be used, which --include-delisted needs.
  */
-export function parseCollectRequest(options: RawCollectOptions, knownExchanges: readonly string[], nowMs: number): CollectRequest {
+export function parseCollectRequest(options: RawCollectOptions, knownExchanges: readonly string[], nowMs: number,
+  config: Pick<FerryConfig, 'exchange' | 'archive'>): CollectRequest {
   const parsed = raw.safeParse(options);
   const problems: string[] = [];
   if (!parsed.success) {
@@ -79,6 +82,8 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
   if (o.source === 'archive' && !ARCHIVE_EXCHANGES.includes(exchange)) {
     problems.push(`--source archive: ${exchange} has no public archive of candles (${ARCHIVE_EXCHANGES.join(', ')} do)`);
   }
+  const delistedProblem = o.includeDelisted ? includeDelistedProblem(o.source, exchange, config) : undefined;
+  if (delistedProblem) problems.push(`--include-delisted: ${delistedProblem}`);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return {
     exchange,
@@ -91,5 +96,6 @@ export function parseCollectRequest(options: RawCollectOptions, knownExchanges: 
     startMs,
     endMs,
     source: o.source,
+    ...(o.includeDelisted ? { includeDelisted: true } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { ApiKeyError } from '@ferry/shared/auth';
-import { NothingToCollectError, UnlistedSymbolsError } from '@ferry/shared/collect';
+import { DelistedNeedsArchiveError, NothingToCollectError, UnlistedSymbolsError } from '@ferry/shared/collect';
 import { ConfigError, FerryError } from '@ferry/shared/core';
 import { DatabaseUnavailableError } from '@ferry/shared/postgres';
 import { RedisUnavailableError } from '@ferry/shared/redis';
@@ -23,8 +23,10 @@ export function reportError(err: unknown, io: CliIo): number {
       : EXIT.usage;
   }
   // An API key's name or role is an option of `ferry keys create`.
-  // Coins the exchange does not list are a wrong argument of `ferry collect --symbols`.
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof ApiKeyError || err instanceof UnlistedSymbolsError) {
+  // Coins the exchange does not list are a wrong argument of `ferry collect --symbols`, and --include-delisted
+  // without the archive a wrong option.
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof ApiKeyError || err instanceof UnlistedSymbolsError ||
+      err instanceof DelistedNeedsArchiveError) {
     io.stderr(`ferry: ${err.message}\n`);
     return EXIT.usage;
   }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { FerryConfig } from '@ferry/shared/core';
 import { JobProducer, type QueueName } from '@ferry/shared/jobs';
 import { type Pool } from '@ferry/shared/postgres';
-import { runProgress, runSummary, type RunProgress, type RunSummary } from '@ferry/shared/runs';
+import { runProgress, runSummary, type RunProgress, type RunRanking, type RunSummary } from '@ferry/shared/runs';
 import type { CliIo } from './io.js';
 
 /** Pure rendering of a run's progress line: what `--wait` shows while a run goes on. */
@@ -131,8 +131,31 @@ export function summaryTable(summary: RunSummary): string {
       .map((o) => `${o.exchange_open_time} stored at ${o.stored_at}`);
     return [`${d.item}: ${offGrid.length} candle(s) the exchange sent off the grid: ${shown.join(', ')}`];
   });
-  const notes = anomalies.length ? ['', ...anomalies] : [];
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes, '', totals].join('\n');
+  // Why an item ended as it did when its status alone does not say (a delisted coin skipped).
+  const reasons = summary.details.flatMap((d) => (typeof d.details['reason'] === 'string' ? [`${d.item}: ${d.details['reason']}`] : []));
+  const notes = anomalies.length + reasons.length ? ['', ...anomalies, ...reasons] : [];
+  const ranking = rankingLine(summary.ranking);
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...notes, '', ...(ranking ? [ranking] : []), totals]
+    .join('\n');
+}
+
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
+
+/**
+ * The ranking a run used, in one line: its first coins with their 24h quote volume, and its delisted ones (`ferry
+ * status --json` has every entry).
+ */
+export function rankingLine(ranking: RunRanking | null, shown = 5): string | undefined {
+  if (!ranking || ranking.entries.length === 0) return undefined;
+  const listed = ranking.entries.filter((e) => e.listed);
+  const delisted = ranking.entries.filter((e) => !e.listed).map((e) => e.symbol);
+  const more = (n: number) => (n > shown ? `, ... (${n - shown} more)` : '');
+  const head = ranking.basis === 'top_quote_volume'
+    ? `ranking: top ${listed.length} by 24h quote volume at ${ranking.ranked_at}` +
+      (listed.length ? `: ${listed.slice(0, shown).map((e) => `${e.rank} ${e.symbol} ${e.quote_volume === null ? '-' : compact.format(e.quote_volume)}`).join(', ')}${more(listed.length)}` : '')
+    : `ranking: ${ranking.entries.length} coin(s) as given${listed.length ? `: ${listed.slice(0, shown).map((e) => e.symbol).join(', ')}${more(listed.length)}` : ''}`;
+  const tail = delisted.length ? `; ${delisted.length} delisted (archive only): ${delisted.slice(0, shown).join(', ')}${more(delisted.length)}` : '';
+  return head + tail;
 }
 
 /** A run succeeded when every item is complete or skipped. */

@@ -8,7 +8,7 @@ import { type CandleSource } from '../exchange/ccxt-candle-source.js';
 import { type CollectCandlesPayload, type SyncFilePayload } from '../jobs/payloads.js';
 import { contentHashOfFile } from '../core/content-hash.js';
 import { readCandleFile } from '../parquet/read-candle-file.js';
-import { readCandles } from '../postgres/candle-store.js';
+import { insertCandles, readCandles } from '../postgres/candle-store.js';
 import { type Range } from './plan.js';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.js';
 import { collectCandles, type CollectDeps } from './collect-candles.js';
@@ -163,5 +163,39 @@ describe('collectCandles', () => {
     expect((error as Error).message).toContain('high is below max(open, close)');
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM candles');
     expect(rows[0].n).toBe(100);
+  });
+
+  describe('a delisted coin (archiveOnly): archive files only', () => {
+    // Its archive files covered T0 .. T0+48h (as listed when queued); the range runs on to "now", long after.
+    const delisted = (over: Partial<CollectCandlesPayload> = {}) =>
+      payload({ archiveOnly: { covered: { start: T0, end: T0 + 48 * H }, archiveEndMs: T0 + 48 * H }, ...over });
+    const ingestArchive = (from: number, to: number) =>
+      insertCandles(db.pool, series, Array.from({ length: (to - from) / H }, (_, i) => candleAt(from + i * H)));
+
+    it('asks REST for nothing and is complete when its files\' candles are in, the days after its delisting not missing', async () => {
+      await ingestArchive(T0, T0 + 48 * H);
+      const source = new FakeSource(T0 + 500 * H);
+      const result = await collectCandles(delisted(), deps(source));
+      expect(source.requests).toEqual([]);
+      expect(result).toMatchObject({ status: 'complete', records: 48, expected: 48, requests: 0, missingRanges: [] });
+      expect(result.file?.relativePath).toBe('candles/BTC/BTC-USDT_1h_20240101_20240102.parquet');
+    });
+
+    it('is partial when a day its archive lacks is missing, still without asking REST', async () => {
+      await ingestArchive(T0, T0 + 24 * H);
+      await ingestArchive(T0 + 30 * H, T0 + 48 * H);
+      const source = new FakeSource(T0 + 500 * H);
+      const result = await collectCandles(delisted(), deps(source));
+      expect(source.requests).toEqual([]);
+      expect(result).toMatchObject({ status: 'partial', records: 42, expected: 48, missingRanges: [{ start: T0 + 24 * H, end: T0 + 30 * H }] });
+    });
+
+    it('is skipped, saying why, when its archive ends before the range', async () => {
+      const source = new FakeSource(T0 + 500 * H);
+      const result = await collectCandles(delisted({ startMs: T0 + 100 * H, archiveOnly: { covered: null, archiveEndMs: T0 + 48 * H } }), deps(source));
+      expect(source.requests).toEqual([]);
+      expect(result).toMatchObject({ status: 'skipped', records: 0, file: null });
+      expect(result.reason).toBe('delisted: its 1h archive files end at 2024-01-03T00:00:00.000Z, before the range starts (2024-01-05T04:00:00.000Z)');
+    });
   });
 });

@@ -49,6 +49,8 @@ export interface CollectResult {
   /** Candles the exchange sent off the timeframe's grid this job, stored at their grid slot (see alignOffGridCandles). */
   offGridCandles: OffGridCandle[];
   file: { relativePath: string; rows: number; bytes: number } | null;
+  /** Why the item ended as it did, when its status alone does not say (a delisted coin skipped). */
+  reason?: string;
 }
 
 /**
@@ -65,12 +67,16 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
   const name = `${series.exchange} ${series.symbol} ${series.timeframe}`;
 
   const now = await deps.source.now();
-  const range = collectionRange(payload.startMs, payload.endMs, now, step);
+  const collected = collectionRange(payload.startMs, payload.endMs, now, step);
+  // A delisted coin (archiveOnly): REST does not serve it, so only what its archive files cover can be had and is
+  // expected; the days after its delisting (or before its listing) are not missing.
+  const range = payload.archiveOnly ? archiveSpan(collected, payload.archiveOnly.covered) : collected;
+  if (!range) return skippedDelisted(payload, collected, deps, name);
   // Planning holds a few ranges, never the series: PostgreSQL says what is stored and what is missing.
   const span = await candleSpan(deps.db, series, range);
   const window = collectionWindow(payload.mode, range, span, step);
   const missing = window ? await missingCandleRanges(deps.db, series, window) : [];
-  const pages = planPages(missing, step, deps.source.pageLimit);
+  const pages = payload.archiveOnly ? [] : planPages(missing, step, deps.source.pageLimit);
   const expected = await expectedCandles(deps.db, series, range);
   let have = span?.count ?? 0;
   deps.log(`${name}: ${payload.mode} ${iso(range.start)} .. ${iso(range.end)}: ${have}/${expected} stored, ` +
@@ -123,7 +129,7 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
 
   report('writing');
   const file = await renderFiles(payload, series, deps);
-  const status = stillMissing.length > 0 ? 'partial' : pages.length === 0 ? 'skipped' : 'complete';
+  const status = stillMissing.length > 0 ? 'partial' : pages.length === 0 && !payload.archiveOnly ? 'skipped' : 'complete';
   deps.progress({
     phase: 'done', fetched, stored, expected: expectedAfter, have: records, requests, requestsPlanned: pages.length,
     percent: expectedAfter === 0 ? 100 : Math.round((records / expectedAfter) * 1000) / 10,
@@ -132,6 +138,28 @@ export async function collectCandles(payload: CollectCandlesPayload, deps: Colle
   return {
     status, records, expected: expectedAfter, fetched, stored, requests, missingRanges: stillMissing,
     exchangeGaps: mergeRanges(exchangeGaps), offGridCandles, file,
+  };
+}
+
+/** What a delisted coin's files cover inside the range, or undefined when they cover none of it. */
+function archiveSpan(range: Range, covered: Range | null): Range | undefined {
+  const span = covered && { start: Math.max(range.start, covered.start), end: Math.min(range.end, covered.end) };
+  return span && span.end > span.start ? span : undefined;
+}
+
+/** A delisted coin none of whose archive files lies in the range: nothing to collect, and the reason says why. */
+function skippedDelisted(payload: CollectCandlesPayload, range: Range, deps: CollectDeps, name: string): CollectResult {
+  const archiveEndMs = payload.archiveOnly?.archiveEndMs ?? null;
+  const reason = archiveEndMs === null
+    ? `delisted: the archive has no ${payload.timeframe} files of ${payload.symbol}`
+    : archiveEndMs <= range.start
+      ? `delisted: its ${payload.timeframe} archive files end at ${iso(archiveEndMs)}, before the range starts (${iso(range.start)})`
+      : `delisted: none of its ${payload.timeframe} archive files lies in ${iso(range.start)} .. ${iso(range.end)}`;
+  deps.log(`${name}: skipped, ${reason}`);
+  deps.progress({ phase: 'done', fetched: 0, stored: 0, expected: 0, have: 0, requests: 0, requestsPlanned: 0, percent: 100 });
+  return {
+    status: 'skipped', records: 0, expected: 0, fetched: 0, stored: 0, requests: 0, missingRanges: [], exchangeGaps: [],
+    offGridCandles: [], file: null, reason,
   };
 }
 

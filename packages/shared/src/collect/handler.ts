@@ -73,6 +73,9 @@ export function collectFeature(deps: FeatureDeps): WorkerFeature {
             missingRanges: result.missingRanges,
             details: {
               requests: result.requests, stored: result.stored, file: result.file?.relativePath ?? null,
+              // A delisted coin: from archive files only (see collectCandlesPayload.archiveOnly).
+              ...(payload.archiveOnly ? { archive_only: true } : {}),
+              ...(result.reason ? { reason: result.reason } : {}),
               // The exchange's anomalies this job met, for `ferry status` (stored at their grid slot).
               ...(result.offGridCandles.length ? {
                 off_grid_candles: result.offGridCandles.map((o) => ({

@@ -25,6 +25,15 @@ export const collectCandlesPayload = z
     startMs: epochMs,
     /** End of the range (exclusive); null = up to the last closed candle when the job runs. */
     endMs: epochMs.nullable(),
+    /**
+     * Set for a coin the exchange no longer lists (`collect --include-delisted`): its history is the archive's files
+     * alone, and REST, which does not serve it, is never asked. As listed when the run was queued: `covered`, the span
+     * its files cover inside the range (null: none), and `archiveEndMs`, where its files end (null: it has none).
+     */
+    archiveOnly: z.object({
+      covered: z.object({ start: epochMs, end: epochMs }).strict().nullable(),
+      archiveEndMs: epochMs.nullable(),
+    }).strict().optional(),
   })
   .strict()
   .refine((p) => p.endMs === null || p.endMs > p.startMs, { message: 'endMs must be after startMs', path: ['endMs'] });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction } from '../postgres/pool.js';
 import type { Range } from '../core/range.js';
+import type { RunRanking } from './run-ranking.js';
 
 /**
  * Collection runs and their items in PostgreSQL: what `ferry status`, `--wait` and the admin API report. Every
@@ -37,19 +38,23 @@ export interface CreatedRun {
   reused: boolean;
 }
 
-/** Creates the run and its items, or returns the unfinished run with the same fingerprint. */
+/**
+ * Creates the run and its items, or returns the unfinished run with the same fingerprint. A reused run keeps the
+ * ranking it was created with: the one its coins were chosen by.
+ */
 export async function createOrReuseRun(
   db: pg.Pool,
   kind: RunKind,
   params: unknown,
   itemKeys: readonly string[],
+  ranking?: RunRanking,
 ): Promise<CreatedRun> {
   const fingerprint = runFingerprint(kind, params);
   return inTransaction(db, async (client) => {
     const inserted = await client.query<{ id: string }>(
-      `INSERT INTO collection_runs (kind, fingerprint, params) VALUES ($1, $2, $3)
+      `INSERT INTO collection_runs (kind, fingerprint, params, ranking) VALUES ($1, $2, $3, $4)
        ON CONFLICT (fingerprint) WHERE status IN ('queued', 'running') DO NOTHING RETURNING id`,
-      [kind, fingerprint, JSON.stringify(params)],
+      [kind, fingerprint, JSON.stringify(params), ranking === undefined ? null : JSON.stringify(ranking)],
     );
     let runId = inserted.rows[0]?.id;
     const reused = runId === undefined;
@@ -246,6 +251,8 @@ export interface RunSummary extends RunCounts {
   run_id: string;
   kind: RunKind;
   params: unknown;
+  /** The coins' ranking the run used (candle runs); null for other kinds and runs older than the record. */
+  ranking: RunRanking | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -255,7 +262,8 @@ export interface RunSummary extends RunCounts {
 /** The summary of a run, or of the latest run when no id is given; undefined if there is none. */
 export async function runSummary(db: Queryable, runId?: string): Promise<RunSummary | undefined> {
   const runs = await db.query<{
-    id: string; kind: RunKind; status: string; params: unknown; created_at: Date; started_at: Date | null; finished_at: Date | null;
+    id: string; kind: RunKind; status: string; params: unknown; ranking: RunRanking | null; created_at: Date; started_at: Date | null;
+    finished_at: Date | null;
   }>(
     runId
       ? 'SELECT * FROM collection_runs WHERE id = $1'
@@ -276,6 +284,7 @@ export async function runSummary(db: Queryable, runId?: string): Promise<RunSumm
     kind: run.kind,
     status: run.status,
     params: run.params,
+    ranking: run.ranking,
     created_at: run.created_at.toISOString(),
     started_at: run.started_at?.toISOString() ?? null,
     finished_at: run.finished_at?.toISOString() ?? null,

@@ -1,4 +1,4 @@
-import { NothingToCollectError, UnlistedSymbolsError } from '@ferry/shared/collect';
+import { DelistedNeedsArchiveError, NothingToCollectError, UnlistedSymbolsError } from '@ferry/shared/collect';
 import { QueueName } from '@ferry/shared/jobs';
 import { latestRunId, runInProgress, runSummary } from '@ferry/shared/runs';
 import type { Queue } from 'bullmq';
@@ -38,7 +38,8 @@ export const triggerCollection: AdminHandler = async (req, deps) => {
       status: 202,
       body: {
         success: true,
-        message: `${parsed.request.mode} collection of ${queued.symbols.length} coin(s) queued (${queued.jobs} job(s))`,
+        message: `${parsed.request.mode} collection of ${queued.symbols.length} coin(s)` +
+          `${parsed.request.includeDelisted ? `, ${queued.delisted.length} of them delisted,` : ''} queued (${queued.jobs} job(s))`,
         mode: parsed.request.mode,
         run_id: queued.runId,
         status_endpoint: STATUS_ENDPOINT,
@@ -46,7 +47,7 @@ export const triggerCollection: AdminHandler = async (req, deps) => {
     };
   } catch (err) {
     if (err instanceof NothingToCollectError) return errorAnswer(422, err.message);
-    if (err instanceof UnlistedSymbolsError) return errorAnswer(400, err.message);
+    if (err instanceof UnlistedSymbolsError || err instanceof DelistedNeedsArchiveError) return errorAnswer(400, err.message);
     throw err;
   }
 };
@@ -78,6 +79,8 @@ export const collectionStatus: AdminHandler = async (_req, deps) => {
             failed: summary.failed,
             skipped: summary.skipped,
             total_records: summary.total_records,
+            // The coins in the order the run chose them, with the 24h volume ranked by and whether still listed.
+            ranking: summary.ranking,
             details: summary.details,
           }
         : null,

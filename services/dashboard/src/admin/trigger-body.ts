@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { COLLECT_DEFAULTS, type CollectRequest } from '@ferry/shared/collect';
 import { TIMEFRAME_NAMES, isoDateString, isTimeframe, parseIsoDate, type FerryConfig, type Timeframe } from '@ferry/shared/core';
 import { COLLECTION_MODES } from '@ferry/shared/jobs';
+import { COLLECT_SOURCES, includeDelistedProblem } from '@ferry/shared/archive';
 import type { FieldProblem } from '../http-answer.js';
 
 
@@ -17,6 +18,10 @@ const triggerBody = z.object({
   top: z.number({ message: 'expected a whole number from 1 to 1000' }).int('expected a whole number from 1 to 1000')
     .min(1, 'expected a whole number from 1 to 1000').max(1000, 'expected a whole number from 1 to 1000').optional(),
   timeframe: z.string().refine(isTimeframe, { message: `expected one of ${TIMEFRAME_NAMES.join(', ')}` }).optional(),
+  /** Where history comes from, as `ferry collect --source`; default rest, or auto with include_delisted. */
+  source: z.enum(COLLECT_SOURCES, { message: `expected one of ${COLLECT_SOURCES.join(', ')}` }).optional(),
+  /** As `ferry collect --include-delisted`. */
+  include_delisted: z.boolean({ message: 'expected true or false' }).optional(),
 }).strict();
 
 export type TriggerParse = { ok: true; request: CollectRequest } | { ok: false; problems: FieldProblem[] };
@@ -45,6 +50,10 @@ export function parseTriggerBody(body: unknown, config: FerryConfig, nowMs: numb
   if (endMs !== undefined && endMs > nowMs) {
     return { ok: false, problems: [{ field: 'end_date', message: `expected a date no later than now, ${new Date(nowMs).toISOString()}` }] };
   }
+  // Delisted coins' history is in the archive only, so asking for them without a source means the archive where it is.
+  const source = b.source ?? (b.include_delisted ? 'auto' : undefined);
+  const delistedProblem = b.include_delisted ? includeDelistedProblem(source ?? 'rest', config.exchange.id, config, 'source') : undefined;
+  if (delistedProblem) return { ok: false, problems: [{ field: 'include_delisted', message: delistedProblem }] };
   return {
     ok: true,
     request: {
@@ -57,6 +66,8 @@ export function parseTriggerBody(body: unknown, config: FerryConfig, nowMs: numb
       mode: b.mode,
       startMs,
       endMs,
+      ...(source ? { source } : {}),
+      ...(b.include_delisted ? { includeDelisted: true } : {}),
     },
   };
 }

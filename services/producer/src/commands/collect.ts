@@ -31,22 +31,24 @@ export const collectCommand: CliCommand = (program, io) => {
     .option('--end <iso>', 'end (exclusive, no later than now; default: the last closed candle)')
     .addOption(new Option('--source <source>', 'auto = Binance\'s archive files where they exist, REST for the rest; rest; archive')
       .default('auto'))
+    .option('--include-delisted', 'also the coins the exchange no longer lists whose archive files lie in the range (needs the archive)')
     .option('--wait', 'show progress until the run ends, then a summary; exit 0 only if every coin is complete')
     .option('--json', 'print a machine-readable summary')
     .actionWithExitCode(({ wait, json, ...options }: CollectOptions) => withCliContext(io, {
       open: ['redis', 'postgres'],
       prepare: async (config) =>
-        parseCollectRequest({ ...options, exchange: options.exchange ?? config.exchange.id }, (await loadCcxt()).exchanges, Date.now()),
+        parseCollectRequest({ ...options, exchange: options.exchange ?? config.exchange.id }, (await loadCcxt()).exchanges, Date.now(), config),
     }, async (ctx, request) => {
       const queued = await queueCollection(request, ctx);
-      const what = `${queued.symbols.length} coin(s) x ${request.timeframes.length} timeframe(s)`;
+      const delisted = queued.delisted.length > 0 || request.includeDelisted ? `, ${queued.delisted.length} of them delisted` : '';
+      const what = `${queued.symbols.length} coin(s)${delisted} x ${request.timeframes.length} timeframe(s)`;
       const said = queued.reused
         ? `run ${queued.runId} already queued (${what}); not queued again`
         : `run ${queued.runId}: ${queued.jobs} job(s) queued (${what})` +
           (queued.archiveFiles > 0 ? `, with ${queued.archiveFiles} archive file(s)` : '');
       if (!json || wait) io.stderr(`${said}\n`);
       if (!wait) {
-        if (json) io.stdout(`${JSON.stringify({ run_id: queued.runId, reused: queued.reused, jobs: queued.jobs, symbols: queued.symbols })}\n`);
+        if (json) io.stdout(`${JSON.stringify({ run_id: queued.runId, reused: queued.reused, jobs: queued.jobs, symbols: queued.symbols, delisted: queued.delisted })}\n`);
         return EXIT.ok;
       }
       const workers = downloadWorkerWatch(ctx.redis, ctx.config, QueueName.Candles);

@@ -149,7 +149,8 @@ export const VARIABLES = {
     url: true,
     expected: 'an http(s) URL',
     doc: "Binance's public data archive (data.binance.vision): the bucket's S3 address, which serves both its listing " +
-      "and its files. Used by `ferry collect --source auto|archive`; with EXCHANGE_URL set, auto uses it only when set too.",
+      "and its files. Used by `ferry collect --source auto|archive` and `--include-delisted`; with EXCHANGE_URL set, auto " +
+      'uses it only when set too.',
   }),
   EXCHANGE_TIMEOUT_MS: spec({
     schema: int(1000, 300_000),
