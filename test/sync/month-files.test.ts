@@ -57,6 +57,16 @@ describe('month files of a 1m series, backed up to Dropbox', () => {
   async function localFiles(): Promise<string[]> {
     return (await readdir(path.join(h.dataDir, 'candles', coin))).sort();
   }
+  /** The log lines of the newest finished collect job. */
+  async function lastCollectLogs(): Promise<string> {
+    const candles = openQueue(QueueName.Candles, h.redis, h.prefix);
+    try {
+      const [job] = (await candles.getJobs(['completed'])).sort((a, b) => (b.finishedOn ?? 0) - (a.finishedOn ?? 0));
+      return (await candles.getJobLogs(job!.id!)).logs.join('\n');
+    } finally {
+      await candles.close();
+    }
+  }
   const remoteFiles = () => dropbox.listFilePaths().filter((p) => p.startsWith(`/ferry/data/candles/${coin}/`)).map((p) => path.posix.basename(p));
 
   let closedMonths: Array<{ name: string; mtimeMs: number; bytes: Buffer; rev: unknown }>;
@@ -92,6 +102,29 @@ describe('month files of a 1m series, backed up to Dropbox', () => {
     expect(dropbox.control.counter(DropboxCounter.commits)).toBe(1);
     expect(dropbox.control.counter(DropboxCounter.bytesReceived)).toBe((await stat(path.join(h.dataDir, 'candles', coin, current))).size);
     expect(dropbox.control.counter(DropboxCounter.deletes)).toBe(1);
+    // Their sync records said the backup holds them as they are: not even read again to be hashed.
+    const logs = await lastCollectLogs();
+    expect(logs).toContain('2 closed month file(s) unchanged, kept as they are');
+    expect(logs.match(/chained sync job/g)).toHaveLength(1);
+  }, 120_000);
+
+  it('backs up again a closed month that has no sync on record (a worker killed between writing it and chaining it)', async () => {
+    const lost = closedMonths[0]!.name;
+    // As if its sync had never been chained: no job, no record, nothing in the backup.
+    for (const job of await syncQueue.getJobs(['completed'])) {
+      if ((job.data as { relativePath?: string }).relativePath === `candles/${coin}/${lost}`) await job.remove();
+    }
+    await h.db.pool.query('DELETE FROM file_syncs WHERE relative_path = $1', [`candles/${coin}/${lost}`]);
+    dropbox.deleteFile(`/ferry/data/candles/${coin}/${lost}`);
+    h.emulator.control.configure({ nowMs: NOW + 2 * DAY });
+    await collectAndSync();
+    const logs = await lastCollectLogs();
+    expect(logs).toContain('1 closed month file(s) unchanged, kept as they are');
+    expect(logs.match(/chained sync job/g)).toHaveLength(2);
+    expect(remoteFiles()).toEqual(await localFiles());
+    const local = path.join(h.dataDir, 'candles', coin, lost);
+    expect((await stat(local)).mtimeMs).toBe(closedMonths[0]!.mtimeMs);
+    expect(Buffer.compare(await dropbox.readFile(`/ferry/data/candles/${coin}/${lost}`), await readFile(local))).toBe(0);
   }, 120_000);
 
   it('restores every month of the series into an empty PostgreSQL', async () => {

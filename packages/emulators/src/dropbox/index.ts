@@ -56,6 +56,8 @@ export interface DropboxEmulator extends RunningEmulator<DropboxSettings> {
   listFilePaths(): string[];
   /** Stores a file directly (seeding a test), as an overwrite would. */
   putFile(path: string, data: Buffer, clientModified?: Date): Promise<DropboxFileMetadata>;
+  /** Deletes a stored file directly (a backup that lost it), as `files/delete_v2` would; throws when there is none. */
+  deleteFile(path: string): void;
 }
 
 export const DEFAULT_APP: AppCredentials = { key: 'ferry-test-app-key', secret: 'ferry-test-app-secret' };
@@ -114,6 +116,11 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
     },
     listFilePaths: () => store.files().map((file) => file.display),
     putFile: async (path, data, clientModified) => fileMetadata(await store.put(path, data, clientModified)),
+    deleteFile(path) {
+      const entry = store.get(path);
+      if (entry?.kind !== 'file') throw new Error(`dropbox emulator: no file at ${path}`);
+      store.remove(entry);
+    },
     async close() {
       await running.close();
       await state.sessions.discardAll();

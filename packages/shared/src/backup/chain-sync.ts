@@ -3,7 +3,7 @@ import type { FerryConfig } from '../core/config/config.js';
 import { JobName, QueueName } from '../jobs/names.js';
 import type { SyncFilePayload } from '../jobs/payloads.js';
 import type { JobProducer } from '../jobs/producer.js';
-import { recordFileSyncs } from '../postgres/file-sync-store.js';
+import { recordFileSyncs, unchangedSinceLastSync } from '../postgres/file-sync-store.js';
 import type { Pool } from '../postgres/pool.js';
 import { syncTargetDescription } from './create-sync-target.js';
 import { remoteKeyFor } from './remote-layout.js';
@@ -27,4 +27,20 @@ export async function chainFileSync(deps: { producer: JobProducer; db: Pool; syn
     }]);
   }
   return deps.producer.chainSync(payload);
+}
+
+/**
+ * Of these files, the ones whose last sync to the configured target succeeded for exactly this size and mtime: their
+ * backup is current, so nothing needs chaining for them. With no target (SYNC_TARGET=none) that is every file.
+ */
+export async function syncedAsTheyAre(
+  deps: { db: Pool; sync: FerryConfig['sync'] },
+  files: readonly { relativePath: string; size: number; mtimeMs: number }[],
+): Promise<Set<string>> {
+  const target = syncTargetDescription(deps.sync);
+  if (target === undefined) return new Set(files.map((f) => f.relativePath));
+  const now = new Date();
+  const pathOfKey = new Map(files.map((f) => [remoteKeyFor(f.relativePath, now), f.relativePath]));
+  const keys = await unchangedSinceLastSync(deps.db, target, files.map((f) => ({ key: remoteKeyFor(f.relativePath, now), size: f.size, mtimeMs: f.mtimeMs })));
+  return new Set([...keys].map((k) => pathOfKey.get(k)!));
 }

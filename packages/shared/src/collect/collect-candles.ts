@@ -4,7 +4,7 @@ import { type CandleSource } from '../exchange/ccxt-candle-source.js';
 import { type CollectCandlesPayload, type SyncFilePayload } from '../jobs/payloads.js';
 import { candleSpan, countCandles, expectedCandles, insertCandles, missingCandleRanges, recordExchangeGaps } from '../postgres/candle-store.js';
 import { type Pool } from '../postgres/pool.js';
-import { renderSeriesFiles, syncPayloadOf } from '../series-files/render-series-file.js';
+import { renderSeriesFiles, syncPayloadOf, type RenderDeps } from '../series-files/render-series-file.js';
 import { collectionRange, collectionWindow, findExchangeHoles, mergeRanges, planPages, type Range } from './plan.js';
 
 /**
@@ -30,6 +30,8 @@ export interface CollectDeps {
   dataDir: string;
   /** Queues the sync of the file just rendered; the payload carries its size and content hash. */
   chainSync(payload: SyncFilePayload): Promise<void>;
+  /** Which kept month files the backup already holds as they are (chain-sync.ts: syncedAsTheyAre). */
+  syncedAsTheyAre?: RenderDeps['syncedAsTheyAre'];
   progress(p: CandleProgress): void;
   log(message: string): void;
   /** Aborted on shutdown: the job stops between pages and is handed back to the queue. */
@@ -166,7 +168,7 @@ function skippedDelisted(payload: CollectCandlesPayload, range: Range, deps: Col
 /**
  * Renders the coin's Parquet files from PostgreSQL (same rows, same bytes on any host) and chains their syncs: the
  * series' one file for a daily timeframe, its month files for an intraday one, where closed months whose rows did not
- * change keep their file and are neither rewritten nor synced again. Returns the series' latest file.
+ * change keep their file and, once backed up as they are, are neither rewritten nor synced again. Returns the series' latest file.
  */
 async function renderFiles(payload: CollectCandlesPayload, series: CandleSeries, deps: CollectDeps): Promise<CollectResult['file']> {
   const { files, unchanged } = await renderSeriesFiles({ kind: 'candles', ...series }, deps);

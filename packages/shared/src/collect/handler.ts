@@ -1,4 +1,4 @@
-import { chainFileSync } from '../backup/chain-sync.js';
+import { chainFileSync, syncedAsTheyAre } from '../backup/chain-sync.js';
 import { openExchange } from '../exchange/open-exchange.js';
 import { JobName, QueueName } from '../jobs/names.js';
 import type { CollectCandlesPayload } from '../jobs/payloads.js';
@@ -58,6 +58,7 @@ export function collectFeature(deps: FeatureDeps): WorkerFeature {
               const id = await chainFileSync({ producer, db, sync: config.sync }, syncPayload);
               ctx.log(`chained sync job ${id}`);
             },
+            syncedAsTheyAre: (files) => syncedAsTheyAre({ db, sync: config.sync }, files),
             progress: (p: CandleProgress) => ctx.progress({ ...p }, { force: p.phase !== 'fetching' || p.requests === 0 }),
             log: (message) => {
               logger.debug({ jobId: ctx.job.id }, message);

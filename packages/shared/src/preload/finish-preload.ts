@@ -3,7 +3,7 @@ import { type FinishPreloadPayload, type SyncFilePayload } from '../jobs/payload
 import { barSpan } from '../postgres/bar-store.js';
 import { type Pool } from '../postgres/pool.js';
 import { failedItems, finishItem, itemDetailValues } from '../runs/run-store.js';
-import { renderSeriesFiles, syncPayloadOf } from '../series-files/render-series-file.js';
+import { renderSeriesFiles, syncPayloadOf, type RenderDeps } from '../series-files/render-series-file.js';
 import { marketRangeMs } from './plan.js';
 import { isSeriesItem, seriesItemKey, type PreloadOutcome } from './queue-preload.js';
 
@@ -21,6 +21,8 @@ export interface FinishPreloadDeps {
   dataDir: string;
   /** Chains the file's sync; returns the sync job's id. */
   chainSync: (payload: SyncFilePayload) => Promise<string>;
+  /** Which kept month files the backup already holds as they are (chain-sync.ts: syncedAsTheyAre). */
+  syncedAsTheyAre?: RenderDeps['syncedAsTheyAre'];
   log: (line: string) => void;
 }
 

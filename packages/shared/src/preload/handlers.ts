@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { chainFileSync } from '../backup/chain-sync.js';
+import { chainFileSync, syncedAsTheyAre } from '../backup/chain-sync.js';
 import { DataValidationError } from '../core/errors.js';
 import { JobName, QueueName } from '../jobs/names.js';
 import { parsePayload, type DownloadFlatFilePayload } from '../jobs/payloads.js';
@@ -112,6 +112,7 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
           db,
           dataDir: config.dataDir,
           chainSync: (sync) => chainFileSync({ producer, db, sync: config.sync }, sync),
+          syncedAsTheyAre: (files) => syncedAsTheyAre({ db, sync: config.sync }, files),
           log: ctx.log,
         }),
         // Its tickers' files will not be written: the run ends failed, with why, instead of waiting for them.

@@ -34,6 +34,18 @@ export interface RenderDeps {
   db: Queryable;
   /** DATA_DIR: files go to `<dataDir>/candles/...`. */
   dataDir: string;
+  /**
+   * Of these kept files (as they stand on disk), the ones the backup already holds as they are: they are neither
+   * hashed nor synced again. Without it every kept month is hashed and its sync chained again.
+   */
+  syncedAsTheyAre?: (files: readonly KeptFile[]) => Promise<Set<string>>;
+}
+
+/** A file kept on disk, by its size and mtime: what a sync recorded it as. */
+export interface KeptFile {
+  relativePath: string;
+  size: number;
+  mtimeMs: number;
 }
 
 /** What a series file is as it stands on disk, as the sync payload carries it. */
@@ -64,8 +76,8 @@ export interface RenderedSeriesFiles {
    */
   files: RenderedSeriesFile[];
   /**
-   * Closed months whose file was on disk with the same rows: neither rewritten nor synced again (their backup has the
-   * same content hash; a sync that never happened is caught by the scheduled sync of the candles directory).
+   * Closed months whose file was on disk with the same rows and is in the backup as it is (RenderDeps.syncedAsTheyAre):
+   * neither rewritten, hashed nor synced again.
    */
   unchanged: string[];
 }
@@ -79,13 +91,12 @@ export async function renderSeriesFiles(series: SeriesOfFile, deps: RenderDeps):
     ? await spansByMonthOf(deps.db, series)
     : [await spanOf(deps.db, series, ALL_TIME)].flatMap((s) => (s ? [s] : []));
   const planned = planSeriesFiles({ symbol: symbolOf(series), timeframe: series.timeframe, spans, rowsOnDisk: await rowsOnDisk(deps.dataDir, spans, series) });
+  const unchanged = await keptAndSynced(deps, planned.filter((f) => f.action === 'keep' && !f.latest));
   const files: RenderedSeriesFile[] = [];
-  const unchanged: string[] = [];
   for (const file of planned) {
-    // A kept month is hashed from disk and its sync chained again: an attempt killed between writing it and chaining
-    // its sync (kill -9 in the chaos suite) would leave it off the backup otherwise. Same bytes, same sync job id.
-    if (file.action === 'keep' && !file.latest) unchanged.push(file.relativePath);
-    files.push(await renderPlanned(series, deps, file));
+    // Any other kept month is hashed from disk and its sync chained again: an attempt killed between writing it and
+    // chaining its sync (kill -9 in the chaos suite) would leave it off the backup otherwise. Same bytes, same job id.
+    if (!unchanged.has(file.relativePath)) files.push(await renderPlanned(series, deps, file));
   }
   // One listing for the whole series; a crash before this only leaves work for its next render.
   const beside = await localFilesIn(deps.dataDir, seriesDirectory(series));
@@ -95,12 +106,26 @@ export async function renderSeriesFiles(series: SeriesOfFile, deps: RenderDeps):
     file.replaced = plan.superseded.filter((p) => p !== file.relativePath);
     if (plan.newest !== file.relativePath) file.supersededBy = plan.newest;
   }
-  return { files, unchanged };
+  return { files, unchanged: [...unchanged] };
 }
 
 export interface RenderOptions {
   /** The file's period (file-periods.ts: filePeriodOf); by default the one holding the series' last row. */
   period?: Range;
+}
+
+/**
+ * The kept closed months that the backup holds as they are on disk, by one stat each and one question to the sync
+ * records: reading every month file again would cost a whole series' bytes on every update.
+ */
+async function keptAndSynced(deps: RenderDeps, kept: readonly PlannedSeriesFile[]): Promise<Set<string>> {
+  if (!deps.syncedAsTheyAre || kept.length === 0) return new Set();
+  const onDisk: KeptFile[] = [];
+  for (const file of kept) {
+    const info = await stat(await resolveInsideDataDir(deps.dataDir, file.relativePath)).catch(() => undefined);
+    if (info?.isFile()) onDisk.push({ relativePath: file.relativePath, size: info.size, mtimeMs: Math.trunc(info.mtimeMs) });
+  }
+  return deps.syncedAsTheyAre(onDisk);
 }
 
 /** Renders one file of the series, whatever is on disk; undefined when PostgreSQL holds none of its rows. */
