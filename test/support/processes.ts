@@ -18,7 +18,12 @@ export interface ServiceProcess {
 
 /** Starts one of ferry's services (or any .ts entry under the repo) as a real process. */
 export function spawnTs(entry: string, args: readonly string[], env: NodeJS.ProcessEnv): ServiceProcess {
-  const child = spawn(process.execPath, [...TS_NODE_ARGS, path.join(REPO_ROOT, entry), ...args], {
+  return spawnNode([...TS_NODE_ARGS, path.join(REPO_ROOT, entry), ...args], env);
+}
+
+/** Runs this Node.js with these arguments from the repository's root, capturing its output. */
+export function spawnNode(args: readonly string[], env: NodeJS.ProcessEnv): ServiceProcess {
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

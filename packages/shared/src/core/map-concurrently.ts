@@ -20,14 +20,24 @@ export async function mapConcurrently<T, R>(
 }
 
 /**
- * A budget of bytes held in memory by request bodies at once: a body larger than the whole budget still goes, alone,
- * so nothing waits forever.
+ * A budget of units held at once (bytes of request bodies, renders in flight), granted in arrival order: a request
+ * larger than the whole budget still goes, alone, so nothing waits forever.
  */
-export class ByteBudget {
+export class Budget {
   private inUse = 0;
   private readonly waiting: Array<{ bytes: number; grant: () => void }> = [];
 
   constructor(readonly capacity: number) {}
+
+  /** Runs `fn` holding `units` of the budget. */
+  async use<T>(units: number, fn: () => Promise<T>): Promise<T> {
+    await this.acquire(units);
+    try {
+      return await fn();
+    } finally {
+      this.release(units);
+    }
+  }
 
   async acquire(bytes: number): Promise<void> {
     if (this.fits(bytes) && this.waiting.length === 0) {

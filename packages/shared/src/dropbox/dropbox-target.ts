@@ -9,7 +9,7 @@ import {
   classifyDropboxError, classifyDropboxFailure, incorrectOffsetOf, isClosedSessionError, isDropboxNotFound, isListCursorReset,
 } from './classify-dropbox-error.js';
 import { createDropboxClient, type DropboxCredentials } from './dropbox-client.js';
-import { ByteBudget, mapConcurrently } from '../core/map-concurrently.js';
+import { Budget, mapConcurrently } from '../core/map-concurrently.js';
 import { joinRemotePath } from '../backup/remote-layout.js';
 import { isValidKey, type DeleteOutcome, type RemoteFile, type SyncTarget, type UploadOutcome, type UploadRequest } from '../backup/sync-target.js';
 import {
@@ -65,7 +65,7 @@ export class DropboxTarget implements SyncTarget {
   private readonly root: string;
   private readonly chunkBytes: number;
   private readonly parallelUploads: number;
-  private readonly memory: ByteBudget;
+  private readonly memory: Budget;
   private readonly chunkAttempts: number;
   private readonly commitAttempts: number;
   private readonly downloads = new AsyncLocalStorage<DownloadSink>();
@@ -84,7 +84,7 @@ export class DropboxTarget implements SyncTarget {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     checkChunkBytes(this.chunkBytes);
     this.parallelUploads = options.parallelUploads ?? 16;
-    this.memory = new ByteBudget(options.memoryBudgetBytes ?? 256 * MIB);
+    this.memory = new Budget(options.memoryBudgetBytes ?? 256 * MIB);
     this.chunkAttempts = options.chunkAttempts ?? 5;
     this.commitAttempts = options.commitAttempts ?? 3;
     const send = options.fetch ?? fetch;

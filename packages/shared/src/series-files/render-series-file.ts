@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { resolveInsideDataDir } from '../backup/path-inside-data-dir.js';
 import type { Candle } from '../core/candle.js';
 import { contentHashOfFile } from '../core/content-hash.js';
+import { Budget } from '../core/map-concurrently.js';
 import { timeframeMs, type Timeframe } from '../core/timeframes.js';
 import type { FileSource, SyncFilePayload } from '../jobs/payloads.js';
 import { writeCandlesParquet } from '../parquet/write-candles.js';
@@ -16,6 +17,14 @@ import { ALL_TIME, filePeriodOf, filesPerMonth, planSeriesFiles, type PeriodSpan
 import { planRenderReplacement } from './renders.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
+
+/**
+ * Files written at once by this process, whatever the number of jobs running: a render holds its row group's buffers
+ * and its encoded pages (several MB for a month of minutes), and on a few cores twenty renders at once are no faster
+ * than four, only five times the memory (bench/worker-memory).
+ */
+const RENDERS_AT_ONCE = 4;
+const renderSlots = new Budget(RENDERS_AT_ONCE);
 
 /**
  * The one way a series becomes its Parquet files: exchange candles and flat-file bars alike, read from PostgreSQL a
@@ -150,7 +159,8 @@ async function renderPlanned(series: SeriesOfFile, deps: RenderDeps, file: Plann
   const written = facts === undefined;
   if (!facts) {
     // The rows the name promises, whatever is inserted meanwhile outside them.
-    const out = await writeCandlesParquet(localPath, flatten(pagesOf(deps.db, series, file.rows)), { expectedRows: file.count });
+    const out = await renderSlots.use(1, () =>
+      writeCandlesParquet(localPath, flatten(pagesOf(deps.db, series, file.rows)), { expectedRows: file.count }));
     facts = { size: out.bytes, mtimeMs: out.mtimeMs, contentHash: out.contentHash };
     rows = out.rows;
   }
