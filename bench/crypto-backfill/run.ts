@@ -20,9 +20,10 @@ import { waitForRun } from '../../services/producer/src/progress.js';
 import { startBinanceEmulator, type BinanceSettings } from '@ferry/emulators/binance';
 import { createTestDatabase } from '../../test/support/database.js';
 import { spawnService } from '../../test/support/processes.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
+import { TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
 import { mib, sampleProcesses } from '../common/process-stats.js';
 import { reportRows, type BenchRow } from '../common/report.js';
+import { releaseWorkerRun } from '../common/worker-run.js';
 
 interface Workload {
   name: string;
@@ -92,12 +93,7 @@ async function runWorkload(w: Workload, headroom: string) {
       worker_cpu_s: +(workerStats?.cpuSeconds ?? 0).toFixed(1),
     };
   } finally {
-    sampler.stop();
-    worker.kill('SIGTERM');
-    await worker.exited;
-    await emulator.close();
-    await deleteKeys(prefix);
-    await db.drop();
+    await releaseWorkerRun({ sampler, worker, emulator, prefix, db });
   }
 }
 

@@ -1,14 +1,12 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { createLogger, loadConfig, type FerryConfig } from '@ferry/shared/core';
 import { createRedis } from '@ferry/shared/redis';
 import { startCandleWorker, type RunningWorkers } from './workers.js';
 import { startBinanceEmulator, type BinanceEmulator, type BinanceSettings } from '@ferry/emulators/binance';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { type TestDatabase } from './database.js';
 import { ferryInProcess } from './ferry-cli.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
+import { openOwnStores } from './own-stores.js';
+import { TEST_REDIS_URL } from './redis.js';
 
 /**
  * Everything a crypto pipeline test needs, real where it counts: the Binance emulator (through ccxt), a database of
@@ -34,20 +32,9 @@ export async function startCryptoHarness(options: {
   startWorker?: boolean;
 } = {}): Promise<CryptoHarness> {
   const emulator = await startBinanceEmulator({ settings: options.emulator });
-  const db = await createTestDatabase();
-  const prefix = uniquePrefix('crypto');
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-data-'));
-  const env: NodeJS.ProcessEnv = {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    EXCHANGE_URL: emulator.url,
-    DATA_DIR: dataDir,
-    EXCHANGE_CLOCK_TTL_MS: '0',
-    JOB_LOCK_MS: '5000',
-    LOG_LEVEL: 'silent',
-    ...options.env,
-  };
+  const stores = await openOwnStores({ prefix: 'crypto', dataDir: 'ferry-data-' });
+  const { db, prefix, dataDir } = stores;
+  const env: NodeJS.ProcessEnv = { ...stores.env, EXCHANGE_URL: emulator.url, EXCHANGE_CLOCK_TTL_MS: '0', ...options.env };
   const config = loadConfig(env);
   const redis = createRedis(TEST_REDIS_URL, 'worker');
   const harness: CryptoHarness = {
@@ -62,9 +49,7 @@ export async function startCryptoHarness(options: {
       await harness.worker?.close(0);
       await emulator.close();
       redis.disconnect();
-      await deleteKeys(prefix);
-      await db.drop();
-      await fs.rm(dataDir, { recursive: true, force: true });
+      await stores.close();
     },
   };
   if (options.startWorker !== false) await harness.startWorker();

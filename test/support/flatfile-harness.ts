@@ -1,15 +1,13 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { QueueName } from '@ferry/shared/jobs';
 import { createLogger, loadConfig, type FerryConfig } from '@ferry/shared/core';
 import { createRedis } from '@ferry/shared/redis';
 import { openQueue, startFlatFileWorkers, type RunningWorkers } from './workers.js';
 import { DEFAULT_S3_CREDENTIALS, startS3Emulator, type S3Emulator, type S3Settings } from '@ferry/emulators/s3';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { type TestDatabase } from './database.js';
 import { ferryInProcess } from './ferry-cli.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
+import { openOwnStores } from './own-stores.js';
+import { TEST_REDIS_URL } from './redis.js';
 
 /**
  * A flat-file pipeline test's world: the S3 emulator (through the real S3Client), a database and a Redis prefix of
@@ -44,20 +42,14 @@ export async function startFlatFileHarness(options: {
   concurrency?: number;
 } = {}): Promise<FlatFileHarness> {
   const emulator = options.endpoint ? undefined : await startS3Emulator({ settings: { ...TEST_BUCKET_DAYS, ...options.emulator } });
-  const db = await createTestDatabase();
-  const prefix = uniquePrefix('flat');
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-flat-'));
+  const stores = await openOwnStores({ prefix: 'flat', dataDir: 'ferry-flat-' });
+  const { db, prefix, dataDir } = stores;
   const env: NodeJS.ProcessEnv = {
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    DATA_DIR: dataDir,
+    ...stores.env,
     S3_ENDPOINT: options.endpoint ?? emulator!.url,
     S3_ACCESS_KEY_ID: DEFAULT_S3_CREDENTIALS.accessKeyId,
     S3_SECRET_ACCESS_KEY: DEFAULT_S3_CREDENTIALS.secretAccessKey,
     DOWNLOAD_CONCURRENCY: String(options.concurrency ?? 20),
-    JOB_LOCK_MS: '5000',
-    LOG_LEVEL: 'silent',
     ...options.env,
   };
   const config = loadConfig(env);
@@ -85,9 +77,7 @@ export async function startFlatFileHarness(options: {
       await harness.stopWorkers();
       await emulator?.close();
       redis.disconnect();
-      await deleteKeys(prefix);
-      await db.drop();
-      await fs.rm(dataDir, { recursive: true, force: true });
+      await stores.close();
     },
   };
   return harness;

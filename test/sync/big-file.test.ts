@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIB } from '@ferry/shared/backup';
 import { contentHashOfFile } from '@ferry/shared/core';
-import { DropboxTarget } from '@ferry/shared/dropbox';
 import { DropboxCounter, DropboxFault, startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
+import { dropboxTargetFor } from './support.js';
 
 /** Writes `size` bytes of a pattern that differs from MiB to MiB, one MiB at a time (never the whole file in memory). */
 async function writePatternedFile(file: string, size: number): Promise<void> {
@@ -46,15 +46,7 @@ describe('a file larger than 150 MB', () => {
       if (init?.body instanceof Uint8Array) sentBodyBytes += init.body.length;
       return fetch(input, init);
     };
-    const { appKey, appSecret, refreshToken } = emulator.credentials;
-    const target = new DropboxTarget({
-      root: '/ferry',
-      apiBaseUrl: emulator.url,
-      contentBaseUrl: emulator.url,
-      auth: { kind: 'refresh', appKey, appSecret, refreshToken },
-      chunkBytes: CHUNK,
-      fetch: countingFetch,
-    });
+    const target = dropboxTargetFor(emulator, { chunkBytes: CHUNK, fetch: countingFetch });
     // The first append (bytes 64..128 MiB) keeps half of its chunk, then the connection drops.
     emulator.control.addFault({ name: DropboxFault.ChunkFailure, remaining: 1, params: { fraction: 0.5 } });
     const contentHash = await contentHashOfFile(bigFile);
@@ -84,11 +76,7 @@ describe('a file larger than 150 MB', () => {
       }
       return fetch(input, init);
     };
-    const { appKey, appSecret, refreshToken } = emulator.credentials;
-    const target = new DropboxTarget({
-      root: '/ferry', apiBaseUrl: emulator.url, contentBaseUrl: emulator.url,
-      auth: { kind: 'refresh', appKey, appSecret, refreshToken }, chunkBytes: CHUNK, fetch: losingLastAnswer,
-    });
+    const target = dropboxTargetFor(emulator, { chunkBytes: CHUNK, fetch: losingLastAnswer });
     const contentHash = await contentHashOfFile(bigFile);
 
     const [outcome] = await target.uploadMany([{ localPath: bigFile, key: 'lost-answer/weights.bin', contentHash }]);
@@ -101,14 +89,7 @@ describe('a file larger than 150 MB', () => {
 
   it('goes up alone through an upload session finished with files/upload_session/finish', async () => {
     emulator.control.reset();
-    const { appKey, appSecret, refreshToken } = emulator.credentials;
-    const target = new DropboxTarget({
-      root: '/ferry',
-      apiBaseUrl: emulator.url,
-      contentBaseUrl: emulator.url,
-      auth: { kind: 'refresh', appKey, appSecret, refreshToken },
-      chunkBytes: 128 * MIB,
-    });
+    const target = dropboxTargetFor(emulator, { chunkBytes: 128 * MIB });
     const contentHash = await contentHashOfFile(bigFile);
     const progress: number[] = [];
 

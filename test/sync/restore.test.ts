@@ -11,7 +11,7 @@ import { DropboxCounter, DropboxFault, startDropboxEmulator, type DropboxEmulato
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { ferryInProcess } from '../support/ferry-cli.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
-import { DAY, T0, dropboxEnv, writeCandleFiles, type WrittenCandleFile } from './support.js';
+import { DAY, T0, dropboxEnv, dropboxTargetFor, writeCandleFiles, type WrittenCandleFile } from './support.js';
 
 /**
  * Restore on a new machine: the candle cache comes back from the target into DATA_DIR and PostgreSQL (that the next
@@ -27,8 +27,7 @@ describe('restoring the candle cache', () => {
 
   beforeAll(async () => {
     emulator = await startDropboxEmulator();
-    const { appKey, appSecret, refreshToken } = emulator.credentials;
-    target = new DropboxTarget({ root: '/ferry', apiBaseUrl: emulator.url, contentBaseUrl: emulator.url, auth: { kind: 'refresh', appKey, appSecret, refreshToken } });
+    target = dropboxTargetFor(emulator);
     // The old machine: three coins of 60 daily candles, backed up under data/candles, plus files restore must leave alone.
     work = await mkdtemp(path.join(os.tmpdir(), 'ferry-old-machine-'));
     files = await writeCandleFiles(work, 3, 60);
@@ -134,8 +133,7 @@ describe('restoring a backup that holds unsafe names', () => {
 
   beforeAll(async () => {
     emulator = await startDropboxEmulator();
-    const { appKey, appSecret, refreshToken } = emulator.credentials;
-    const target = new DropboxTarget({ root: '/ferry', apiBaseUrl: emulator.url, contentBaseUrl: emulator.url, auth: { kind: 'refresh', appKey, appSecret, refreshToken } });
+    const target = dropboxTargetFor(emulator);
     work = await mkdtemp(path.join(os.tmpdir(), 'ferry-old-machine-'));
     const [file] = await writeCandleFiles(work, 1, 10);
     await target.upload({ localPath: file!.localPath, key: `data/${file!.payload.relativePath}` });
@@ -181,8 +179,7 @@ describe('restoring a backup that still holds several renders of a series', () =
     const work = await mkdtemp(path.join(os.tmpdir(), 'ferry-old-renders-'));
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-new-machine-'));
     try {
-      const { appKey, appSecret, refreshToken } = emulator.credentials;
-      const target = new DropboxTarget({ root: '/ferry', apiBaseUrl: emulator.url, contentBaseUrl: emulator.url, auth: { kind: 'refresh', appKey, appSecret, refreshToken } });
+      const target = dropboxTargetFor(emulator);
       // Renders of 40 and 50 days of the same coin, left side by side by older ferry; the older one's closes differ,
       // so restoring it too would show in PostgreSQL.
       const [older] = await writeCandleFiles(path.join(work, 'older'), 1, 40);

@@ -1,15 +1,27 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { createSyncTarget, type SyncTarget } from '@ferry/shared/backup';
 import { contentHashOfFile, createLogger, loadConfig, timeframeMs, type Candle, type FerryConfig, type Logger } from '@ferry/shared/core';
-import { type SyncFilePayload } from '@ferry/shared/jobs';
+import { DropboxTarget, type DropboxTargetOptions } from '@ferry/shared/dropbox';
+import { QueueName, type SyncFilePayload } from '@ferry/shared/jobs';
 import { writeCandlesParquet } from '@ferry/shared/parquet';
+import { createRedis } from '@ferry/shared/redis';
 import { candleFilePath } from '@ferry/shared/series-files';
-import path from 'node:path';
-import type { DropboxEmulator } from '@ferry/emulators/dropbox';
-import { TEST_REDIS_URL } from '../support/redis.js';
+import { startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
+import { openQueue, startSyncWorker, type RunningSyncWorker } from '../support/workers.js';
 
-/** Shared set-up of the sync tests: configuration, candle files, a logger that keeps its lines, waiting for jobs. */
+/**
+ * Shared set-up of the sync tests: configuration, a suite around in-process sync workers, Dropbox targets on the
+ * emulator, candle files, a logger that keeps its lines, waiting for jobs.
+ */
 
 export const DAY = 86_400_000;
 export const T0 = Date.UTC(2024, 0, 1);
@@ -37,6 +49,108 @@ export function dropboxEnv(emulator: Pick<DropboxEmulator, 'url' | 'credentials'
     DROPBOX_APP_KEY: emulator.credentials.appKey,
     DROPBOX_APP_SECRET: emulator.credentials.appSecret,
     DROPBOX_REFRESH_TOKEN: emulator.credentials.refreshToken,
+  };
+}
+
+/** A DropboxTarget on the emulator with its refresh-token credentials, under `/ferry` unless `options` say otherwise. */
+export function dropboxTargetFor(emulator: Pick<DropboxEmulator, 'url' | 'credentials'>, options: Partial<DropboxTargetOptions> = {}): DropboxTarget {
+  const { appKey, appSecret, refreshToken } = emulator.credentials;
+  return new DropboxTarget({
+    root: '/ferry', apiBaseUrl: emulator.url, contentBaseUrl: emulator.url, auth: { kind: 'refresh', appKey, appSecret, refreshToken }, ...options,
+  });
+}
+
+export interface SyncWorkerSuiteOptions<Dir extends string> {
+  /** Starts the suite's Redis key prefix, to tell whose keys are left behind. */
+  name: string;
+  /** Temporary folders made for each test and removed after it, reached as `dirs.<name>`. */
+  dirs: readonly Dir[];
+  /** Tables emptied before each test. Default: file_syncs. */
+  truncate?: readonly string[];
+  /** Starts a Dropbox emulator for each test, which `config` then points the Dropbox target at. */
+  dropbox?: boolean;
+}
+
+export interface SyncWorkerSuite<Dir extends string> {
+  /** A database of the suite's own, kept for all its tests. */
+  readonly db: TestDatabase;
+  readonly redis: Redis;
+  /** The rest is new for each test. */
+  readonly prefix: string;
+  /** The sync queue under the test's prefix, to look into. */
+  readonly queue: Queue;
+  readonly dirs: Readonly<Record<Dir, string>>;
+  readonly emulator: DropboxEmulator;
+  /** A sync worker's configuration with the test's prefix, database and DATA_DIR (and the emulator, with `dropbox`). */
+  config(dataDir: string, env?: Record<string, string>): FerryConfig;
+  /** An in-process sync worker, closed after the test; by default with the target its configuration names. */
+  startWorker(config: FerryConfig, options?: { target?: SyncTarget; schedules?: boolean; log?: CapturedLogger }): Promise<RunningSyncWorker>;
+  /** Closes a worker before the test ends. */
+  stopWorker(worker: RunningSyncWorker): Promise<void>;
+}
+
+/**
+ * Registers, in the calling `describe`, the hooks of a suite around in-process sync workers, and returns what they
+ * set up through getters: the values exist only once the hooks have run.
+ */
+export function syncWorkerSuite<Dir extends string>(options: SyncWorkerSuiteOptions<Dir>): SyncWorkerSuite<Dir> {
+  let db: TestDatabase | undefined;
+  let redis: Redis | undefined;
+  let perTest: { prefix: string; queue: Queue; dirs: Record<Dir, string>; emulator: DropboxEmulator | undefined } | undefined;
+  const workers: RunningSyncWorker[] = [];
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} of the sync worker suite is read outside its tests and hooks`);
+    return value;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    redis = createRedis(syncConfig({}).redis.url, 'worker');
+  });
+  afterAll(async () => {
+    await redis?.quit();
+    await db?.drop();
+  });
+  beforeEach(async () => {
+    await ready(db, 'the database').pool.query(`TRUNCATE ${(options.truncate ?? ['file_syncs']).join(', ')}`);
+    const prefix = uniquePrefix(options.name);
+    const dirs = {} as Record<Dir, string>;
+    for (const dir of options.dirs) dirs[dir] = await mkdtemp(path.join(os.tmpdir(), `ferry-${options.name}-${dir}-`));
+    const emulator = options.dropbox ? await startDropboxEmulator() : undefined;
+    perTest = { prefix, queue: openQueue(QueueName.Sync, ready(redis, 'redis'), prefix), dirs, emulator };
+  });
+  afterEach(async () => {
+    const test = ready(perTest, 'the test');
+    perTest = undefined;
+    await Promise.all(workers.splice(0).map((w) => w.close(5_000)));
+    await test.queue.close();
+    await deleteKeys(test.prefix);
+    await test.emulator?.close();
+    for (const dir of Object.values<string>(test.dirs)) await rm(dir, { recursive: true, force: true });
+  });
+
+  return {
+    get db() { return ready(db, 'the database'); },
+    get redis() { return ready(redis, 'redis'); },
+    get prefix() { return ready(perTest, 'the test').prefix; },
+    get queue() { return ready(perTest, 'the test').queue; },
+    get dirs() { return ready(perTest, 'the test').dirs; },
+    get emulator() { return ready(ready(perTest, 'the test').emulator, 'the Dropbox emulator (pass dropbox: true)'); },
+    config(dataDir, env = {}) {
+      const test = ready(perTest, 'the test');
+      const target = test.emulator ? dropboxEnv(test.emulator) : {};
+      return syncConfig({ ...target, QUEUE_PREFIX: test.prefix, DATA_DIR: dataDir, DATABASE_URL: ready(db, 'the database').url, ...env });
+    },
+    async startWorker(config, { target = createSyncTarget(config.sync), schedules, log = capturedLogger('sync') } = {}) {
+      const worker = await startSyncWorker({ config, logger: log.logger, db: ready(db, 'the database').pool, redis: ready(redis, 'redis'), target, schedules });
+      workers.push(worker);
+      return worker;
+    },
+    async stopWorker(worker) {
+      const at = workers.indexOf(worker);
+      if (at >= 0) workers.splice(at, 1);
+      await worker.close(5_000);
+    },
   };
 }
 

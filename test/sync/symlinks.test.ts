@@ -1,74 +1,37 @@
 import { mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSyncTarget, resolveInsideDataDir, type SyncTarget } from '@ferry/shared/backup';
-import { type FerryConfig } from '@ferry/shared/core';
-import { JobName, QueueName } from '@ferry/shared/jobs';
-import { createRedis } from '@ferry/shared/redis';
-import { jobOptions, openQueue, startSyncWorker, type RunningSyncWorker } from '../support/workers.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { deleteKeys, uniquePrefix } from '../support/redis.js';
-import { capturedLogger, finishedJob, syncConfig } from './support.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveInsideDataDir } from '@ferry/shared/backup';
+import { JobName } from '@ferry/shared/jobs';
+import { jobOptions } from '../support/workers.js';
+import { finishedJob, syncWorkerSuite } from './support.js';
 
 const CANDLE_FILE = 'candles/BTC-USDT/BTC-USDT_1d_20240101_20240102.parquet';
 const CANDLE_SOURCE = { kind: 'candles', exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1d', startMs: Date.UTC(2024, 0, 1), endMs: Date.UTC(2024, 0, 2) };
 
 /** Nothing a sync job reads, renders or lists may lead out of DATA_DIR through a symbolic link. */
 describe('symbolic links out of DATA_DIR', () => {
-  let db: TestDatabase;
-  let redis: Redis;
-  let prefix: string;
-  let dataDir: string;
-  let backupDir: string;
-  let outside: string;
-  let queue: Queue;
-  let config: FerryConfig;
-  let target: SyncTarget;
-  let worker: RunningSyncWorker;
+  const sync = syncWorkerSuite({ name: 'symlinks', dirs: ['data', 'backup', 'outside'] });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    redis = createRedis(syncConfig({}).redis.url, 'worker');
-  });
-  afterAll(async () => {
-    await redis.quit();
-    await db.drop();
-  });
   beforeEach(async () => {
-    prefix = uniquePrefix('symlinks');
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-link-data-'));
-    backupDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-link-backup-'));
-    outside = await mkdtemp(path.join(os.tmpdir(), 'ferry-link-outside-'));
-    await writeFile(path.join(outside, 'outside-secret.txt'), 'not ferry data');
-    queue = openQueue(QueueName.Sync, redis, prefix);
-    config = syncConfig({
-      SYNC_TARGET: 'local', SYNC_LOCAL_DIR: backupDir, QUEUE_PREFIX: prefix, DATA_DIR: dataDir, DATABASE_URL: db.url, SYNC_BATCH_WAIT_MS: '20',
-    });
-    target = createSyncTarget(config.sync);
-    worker = await startSyncWorker({ config, logger: capturedLogger('sync').logger, db: db.pool, redis, target, schedules: false });
-  });
-  afterEach(async () => {
-    await worker.close(5_000);
-    await queue.close();
-    await deleteKeys(prefix);
-    for (const dir of [dataDir, backupDir, outside]) await rm(dir, { recursive: true, force: true });
+    await writeFile(path.join(sync.dirs.outside, 'outside-secret.txt'), 'not ferry data');
+    const config = sync.config(sync.dirs.data, { SYNC_TARGET: 'local', SYNC_LOCAL_DIR: sync.dirs.backup, SYNC_BATCH_WAIT_MS: '20' });
+    await sync.startWorker(config, { schedules: false });
   });
 
   async function syncFile(relativePath: string, source: object) {
-    const job = await queue.add(JobName.SyncFile, { relativePath, source }, jobOptions(3));
-    return finishedJob(queue, job.id!);
+    const job = await sync.queue.add(JobName.SyncFile, { relativePath, source }, jobOptions(3));
+    return finishedJob(sync.queue, job.id!);
   }
 
   async function backedUp(): Promise<string[]> {
-    return readdir(backupDir, { recursive: true });
+    return readdir(sync.dirs.backup, { recursive: true });
   }
 
   it('refuses a sync-file job for a link to a file outside, at once, naming the path, and uploads nothing', async () => {
-    await mkdir(path.join(dataDir, 'logs'));
-    await symlink(path.join(outside, 'outside-secret.txt'), path.join(dataDir, 'logs', 'linked.txt'));
+    await mkdir(path.join(sync.dirs.data, 'logs'));
+    await symlink(path.join(sync.dirs.outside, 'outside-secret.txt'), path.join(sync.dirs.data, 'logs', 'linked.txt'));
 
     const job = await syncFile('logs/linked.txt', { kind: 'bars', source: 's', ticker: 'T', timeframe: '1d', startMs: 0, endMs: 1 });
 
@@ -79,12 +42,12 @@ describe('symbolic links out of DATA_DIR', () => {
   });
 
   it('refuses a file under a parent directory linked outside, whether it exists there or would be rendered there', async () => {
-    await symlink(outside, path.join(dataDir, 'candles'));
+    await symlink(sync.dirs.outside, path.join(sync.dirs.data, 'candles'));
 
     // Not on disk: the worker would render it from PostgreSQL into the linked folder.
     const rendered = await syncFile(CANDLE_FILE, CANDLE_SOURCE);
-    expect(rendered.failedReason).toContain(`${CANDLE_FILE} resolves to ${path.join(outside, 'BTC-USDT')}`);
-    expect(await readdir(outside)).toEqual(['outside-secret.txt']);
+    expect(rendered.failedReason).toContain(`${CANDLE_FILE} resolves to ${path.join(sync.dirs.outside, 'BTC-USDT')}`);
+    expect(await readdir(sync.dirs.outside)).toEqual(['outside-secret.txt']);
 
     const existing = await syncFile('candles/outside-secret.txt', CANDLE_SOURCE);
     expect(existing.failedReason).toContain('candles/outside-secret.txt resolves to');
@@ -92,13 +55,13 @@ describe('symbolic links out of DATA_DIR', () => {
   });
 
   it('a directory sync skips linked files and reports a directory linked outside, syncing the rest', async () => {
-    await mkdir(path.join(dataDir, 'logs'));
-    await writeFile(path.join(dataDir, 'logs', 'sync.log'), 'line\n');
-    await symlink(path.join(outside, 'outside-secret.txt'), path.join(dataDir, 'logs', 'linked.txt'));
-    await symlink(outside, path.join(dataDir, 'monitoring'));
+    await mkdir(path.join(sync.dirs.data, 'logs'));
+    await writeFile(path.join(sync.dirs.data, 'logs', 'sync.log'), 'line\n');
+    await symlink(path.join(sync.dirs.outside, 'outside-secret.txt'), path.join(sync.dirs.data, 'logs', 'linked.txt'));
+    await symlink(sync.dirs.outside, path.join(sync.dirs.data, 'monitoring'));
 
-    const job = await queue.add(JobName.SyncDirectory, { rule: 'logs' }, jobOptions(1));
-    const done = await finishedJob(queue, job.id!);
+    const job = await sync.queue.add(JobName.SyncDirectory, { rule: 'logs' }, jobOptions(1));
+    const done = await finishedJob(sync.queue, job.id!);
 
     expect(done.returnvalue).toMatchObject({ files: 2, uploaded: 1, failed: [{ relativePath: 'monitoring', reason: expect.stringContaining('outside DATA_DIR') }] });
     const names = await backedUp();

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalFolderTarget, type SyncTarget } from '@ferry/shared/backup';
 import { contentHashOfBuffer, PermanentError, TransientError } from '@ferry/shared/core';
-import { DropboxTarget } from '@ferry/shared/dropbox';
 import { startDropboxEmulator, type DropboxEmulator } from '@ferry/emulators/dropbox';
+import { dropboxTargetFor } from './support.js';
 
 /**
  * One contract, every target: what the sync worker and restore rely on, run against Dropbox (the emulator, through
@@ -20,14 +20,7 @@ interface TargetUnderTest {
 const targets: Record<string, () => Promise<TargetUnderTest>> = {
   dropbox: async () => {
     const emulator: DropboxEmulator = await startDropboxEmulator();
-    const { appKey, appSecret, refreshToken } = emulator.credentials;
-    const target = new DropboxTarget({
-      root: '/ferry-contract',
-      apiBaseUrl: emulator.url,
-      contentBaseUrl: emulator.url,
-      auth: { kind: 'refresh', appKey, appSecret, refreshToken },
-    });
-    return { target, close: () => emulator.close() };
+    return { target: dropboxTargetFor(emulator, { root: '/ferry-contract' }), close: () => emulator.close() };
   },
   local: async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'ferry-local-target-'));

@@ -1,24 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDropboxClient } from '@ferry/shared/dropbox';
-import { DropboxCounter, startDropboxEmulator, type DropboxEmulator } from './index.js';
+import { DropboxCounter } from './index.js';
 import { apiErrorBody, clientOptionsFor, responseErrorOf } from './sdk-client.js';
+import { emulatorForEachTest } from './test-client.js';
 
 describe('createDropboxClient', () => {
-  let emulator: DropboxEmulator;
-
-  beforeEach(async () => {
-    emulator = await startDropboxEmulator();
-    await emulator.putFile('/probe.txt', Buffer.from('probe'));
-  });
-  afterEach(async () => {
-    await emulator.close();
-  });
+  const dropbox = emulatorForEachTest();
 
   it('refuses a base URL that is not http(s), naming the option', () => {
-    expect(() => createDropboxClient({ ...clientOptionsFor(emulator), apiBaseUrl: 'ftp://example.com' })).toThrowError(
+    expect(() => createDropboxClient({ ...clientOptionsFor(dropbox.emulator), apiBaseUrl: 'ftp://example.com' })).toThrowError(
       'createDropboxClient: apiBaseUrl is "ftp://example.com", expected an http(s) URL',
     );
-    expect(() => createDropboxClient({ ...clientOptionsFor(emulator), contentBaseUrl: 'not a url' })).toThrowError(/contentBaseUrl/);
+    expect(() => createDropboxClient({ ...clientOptionsFor(dropbox.emulator), contentBaseUrl: 'not a url' })).toThrowError(/contentBaseUrl/);
   });
 
   it('keeps a path prefix of the base URLs, as behind a reverse proxy', async () => {
@@ -27,12 +20,12 @@ describe('createDropboxClient', () => {
     const proxy: typeof fetch = (input, init) => {
       const url = String(input);
       seen.push(new URL(url).pathname);
-      return fetch(url.replace(`${emulator.url}/dropbox`, emulator.url), init);
+      return fetch(url.replace(`${dropbox.emulator.url}/dropbox`, dropbox.emulator.url), init);
     };
     const dbx = createDropboxClient({
-      ...clientOptionsFor(emulator),
-      apiBaseUrl: `${emulator.url}/dropbox/`,
-      contentBaseUrl: `${emulator.url}/dropbox`,
+      ...clientOptionsFor(dropbox.emulator),
+      apiBaseUrl: `${dropbox.emulator.url}/dropbox/`,
+      contentBaseUrl: `${dropbox.emulator.url}/dropbox`,
       fetch: proxy,
     });
     await dbx.filesUpload({ path: '/via-proxy.txt', contents: Buffer.from('p') });
@@ -41,16 +34,16 @@ describe('createDropboxClient', () => {
   });
 
   it("follows the server's expires_in: with a lifetime inside the SDK's 5-minute margin, every call refreshes", async () => {
-    emulator.control.configure({ accessTokenLifetimeSeconds: 120 });
-    const dbx = createDropboxClient(clientOptionsFor(emulator));
+    dropbox.emulator.control.configure({ accessTokenLifetimeSeconds: 120 });
+    const dbx = createDropboxClient(clientOptionsFor(dropbox.emulator));
     await dbx.filesGetMetadata({ path: '/probe.txt' });
     await dbx.filesGetMetadata({ path: '/probe.txt' });
-    expect(emulator.control.counter(DropboxCounter.tokenRefreshes)).toBe(2);
+    expect(dropbox.emulator.control.counter(DropboxCounter.tokenRefreshes)).toBe(2);
   });
 
   it('answers a token past its lifetime with 401 expired_access_token', async () => {
-    const token = emulator.issueAccessToken(0);
-    const dbx = createDropboxClient({ ...clientOptionsFor(emulator), auth: { kind: 'long-lived', accessToken: token } });
+    const token = dropbox.emulator.issueAccessToken(0);
+    const dbx = createDropboxClient({ ...clientOptionsFor(dropbox.emulator), auth: { kind: 'long-lived', accessToken: token } });
     const err = await responseErrorOf(dbx.filesGetMetadata({ path: '/probe.txt' }));
     expect(err.status).toBe(401);
     expect(apiErrorBody(err).error).toEqual({ '.tag': 'expired_access_token' });

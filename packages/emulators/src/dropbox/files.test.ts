@@ -1,30 +1,19 @@
-import type { Dropbox, files } from 'dropbox';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { files } from 'dropbox';
+import { describe, expect, it } from 'vitest';
 import { contentHashOfBuffer } from '@ferry/shared/core';
-import { DropboxCounter, startDropboxEmulator, type DropboxEmulator } from './index.js';
-import { apiErrorBody, responseErrorOf, sdkClientFor } from './sdk-client.js';
+import { DropboxCounter } from './index.js';
+import { apiErrorBody, responseErrorOf } from './sdk-client.js';
+import { emulatorForSuite } from './test-client.js';
 
 const REV = /^[0-9a-f]{9,}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 describe('Dropbox emulator: files, through the real dropbox SDK', () => {
-  let emulator: DropboxEmulator;
-  let dbx: Dropbox;
-
-  beforeAll(async () => {
-    emulator = await startDropboxEmulator();
-    dbx = sdkClientFor(emulator);
-  });
-  afterAll(async () => {
-    await emulator.close();
-  });
-  beforeEach(() => {
-    emulator.control.reset();
-  });
+  const dropbox = emulatorForSuite();
 
   it('uploads a small file whose get_metadata size and content_hash match the local computation', async () => {
     const data = Buffer.from('open,high,low,close\n1,2,0.5,1.5\n');
-    const uploaded = await dbx.filesUpload({
+    const uploaded = await dropbox.dbx.filesUpload({
       path: '/Backups/BTC-USDT/2024-01.csv',
       contents: data,
       mode: { '.tag': 'add' },
@@ -32,7 +21,7 @@ describe('Dropbox emulator: files, through the real dropbox SDK', () => {
     });
     expect(uploaded.status).toBe(200);
 
-    const { result } = await dbx.filesGetMetadata({ path: '/backups/btc-usdt/2024-01.CSV' });
+    const { result } = await dropbox.dbx.filesGetMetadata({ path: '/backups/btc-usdt/2024-01.CSV' });
     expect(result['.tag']).toBe('file');
     const file = result as files.FileMetadataReference;
     expect(file.name).toBe('2024-01.csv');
@@ -45,35 +34,35 @@ describe('Dropbox emulator: files, through the real dropbox SDK', () => {
     expect(file.client_modified).toBe('2024-02-01T00:00:00Z');
     expect(file.server_modified).toMatch(TIMESTAMP);
     expect(uploaded.result.rev).toBe(file.rev);
-    expect(emulator.control.counter(DropboxCounter.commits)).toBe(1);
-    expect(emulator.control.counter(DropboxCounter.bytesReceivedBy('files/upload'))).toBe(data.length);
+    expect(dropbox.emulator.control.counter(DropboxCounter.commits)).toBe(1);
+    expect(dropbox.emulator.control.counter(DropboxCounter.bytesReceivedBy('files/upload'))).toBe(data.length);
   });
 
   it('downloads the stored bytes, with the metadata in Dropbox-API-Result, for a non-ASCII path too', async () => {
     const data = Buffer.from('prix;volume\n1,5;7\n');
-    await dbx.filesUpload({ path: '/Données/été.csv', contents: data });
-    const downloaded = await dbx.filesDownload({ path: '/Données/été.csv' });
+    await dropbox.dbx.filesUpload({ path: '/Données/été.csv', contents: data });
+    const downloaded = await dropbox.dbx.filesDownload({ path: '/Données/été.csv' });
     const result = downloaded.result as files.FileMetadata & { fileBinary: Buffer };
     expect(Buffer.compare(result.fileBinary, data)).toBe(0);
     expect(result.path_display).toBe('/Données/été.csv');
     expect(result.content_hash).toBe(contentHashOfBuffer(data));
-    expect(await emulator.readFile('/données/ÉTÉ.csv')).toEqual(data);
+    expect(await dropbox.emulator.readFile('/données/ÉTÉ.csv')).toEqual(data);
   });
 
   it('gives a new rev on every write, but none when identical content is uploaded again', async () => {
-    const first = await dbx.filesUpload({ path: '/rev.txt', contents: Buffer.from('one') });
-    const second = await dbx.filesUpload({ path: '/rev.txt', contents: Buffer.from('two'), mode: { '.tag': 'overwrite' } });
-    const again = await dbx.filesUpload({ path: '/rev.txt', contents: Buffer.from('two'), mode: { '.tag': 'add' } });
+    const first = await dropbox.dbx.filesUpload({ path: '/rev.txt', contents: Buffer.from('one') });
+    const second = await dropbox.dbx.filesUpload({ path: '/rev.txt', contents: Buffer.from('two'), mode: { '.tag': 'overwrite' } });
+    const again = await dropbox.dbx.filesUpload({ path: '/rev.txt', contents: Buffer.from('two'), mode: { '.tag': 'add' } });
     expect(second.result.rev).not.toBe(first.result.rev);
     expect(second.result.id).toBe(first.result.id);
     expect(again.result.rev).toBe(second.result.rev);
-    expect(emulator.control.counter(DropboxCounter.commits)).toBe(3);
-    expect(emulator.control.counter(DropboxCounter.filesWritten)).toBe(2);
+    expect(dropbox.emulator.control.counter(DropboxCounter.commits)).toBe(3);
+    expect(dropbox.emulator.control.counter(DropboxCounter.filesWritten)).toBe(2);
   });
 
   it('answers a conflicting add with path/conflict/file, and autorename writes beside it', async () => {
-    await dbx.filesUpload({ path: '/conflict/report.csv', contents: Buffer.from('original') });
-    const err = await responseErrorOf(dbx.filesUpload({ path: '/conflict/report.csv', contents: Buffer.from('different') }));
+    await dropbox.dbx.filesUpload({ path: '/conflict/report.csv', contents: Buffer.from('original') });
+    const err = await responseErrorOf(dropbox.dbx.filesUpload({ path: '/conflict/report.csv', contents: Buffer.from('different') }));
     expect(err.status).toBe(409);
     const body = apiErrorBody(err);
     expect(body.error_summary).toMatch(/^path\/conflict\/file\/\.*$/);
@@ -83,55 +72,55 @@ describe('Dropbox emulator: files, through the real dropbox SDK', () => {
       upload_session_id: expect.stringMatching(/^pid_upload_session:/),
     });
 
-    const renamed = await dbx.filesUpload({ path: '/conflict/report.csv', contents: Buffer.from('different'), autorename: true });
+    const renamed = await dropbox.dbx.filesUpload({ path: '/conflict/report.csv', contents: Buffer.from('different'), autorename: true });
     expect(renamed.result.path_display).toBe('/conflict/report (1).csv');
-    expect(emulator.listFilePaths().filter((p) => p.startsWith('/conflict/'))).toEqual(['/conflict/report (1).csv', '/conflict/report.csv']);
+    expect(dropbox.emulator.listFilePaths().filter((p) => p.startsWith('/conflict/'))).toEqual(['/conflict/report (1).csv', '/conflict/report.csv']);
   });
 
   it('updates only when the given rev is current', async () => {
-    const v1 = await dbx.filesUpload({ path: '/update.txt', contents: Buffer.from('v1') });
-    const v2 = await dbx.filesUpload({ path: '/update.txt', contents: Buffer.from('v2'), mode: { '.tag': 'update', update: v1.result.rev } });
+    const v1 = await dropbox.dbx.filesUpload({ path: '/update.txt', contents: Buffer.from('v1') });
+    const v2 = await dropbox.dbx.filesUpload({ path: '/update.txt', contents: Buffer.from('v2'), mode: { '.tag': 'update', update: v1.result.rev } });
     const stale = await responseErrorOf(
-      dbx.filesUpload({ path: '/update.txt', contents: Buffer.from('v3'), mode: { '.tag': 'update', update: v1.result.rev } }),
+      dropbox.dbx.filesUpload({ path: '/update.txt', contents: Buffer.from('v3'), mode: { '.tag': 'update', update: v1.result.rev } }),
     );
     expect(stale.status).toBe(409);
     expect(apiErrorBody(stale).error_summary).toMatch(/^path\/conflict\/file\//);
-    expect(emulator.fileMetadata('/update.txt')?.rev).toBe(v2.result.rev);
-    expect((await emulator.readFile('/update.txt')).toString()).toBe('v2');
+    expect(dropbox.emulator.fileMetadata('/update.txt')?.rev).toBe(v2.result.rev);
+    expect((await dropbox.emulator.readFile('/update.txt')).toString()).toBe('v2');
   });
 
   it('refuses to write a file where a folder is, or under a file', async () => {
-    await dbx.filesUpload({ path: '/folder/inside.txt', contents: Buffer.from('x') });
-    const onFolder = apiErrorBody(await responseErrorOf(dbx.filesUpload({ path: '/folder', contents: Buffer.from('y') })));
+    await dropbox.dbx.filesUpload({ path: '/folder/inside.txt', contents: Buffer.from('x') });
+    const onFolder = apiErrorBody(await responseErrorOf(dropbox.dbx.filesUpload({ path: '/folder', contents: Buffer.from('y') })));
     expect(onFolder.error).toMatchObject({ reason: { '.tag': 'conflict', conflict: { '.tag': 'folder' } } });
     const underFile = apiErrorBody(
-      await responseErrorOf(dbx.filesUpload({ path: '/folder/inside.txt/deeper.txt', contents: Buffer.from('z') })),
+      await responseErrorOf(dropbox.dbx.filesUpload({ path: '/folder/inside.txt/deeper.txt', contents: Buffer.from('z') })),
     );
     expect(underFile.error).toMatchObject({ reason: { '.tag': 'conflict', conflict: { '.tag': 'file_ancestor' } } });
   });
 
   it('answers get_metadata of a missing path with 409 path/not_found, and reports folders', async () => {
-    const err = await responseErrorOf(dbx.filesGetMetadata({ path: '/nowhere/file.txt' }));
+    const err = await responseErrorOf(dropbox.dbx.filesGetMetadata({ path: '/nowhere/file.txt' }));
     expect(err.status).toBe(409);
     const body = apiErrorBody(err);
     expect(body.error_summary).toMatch(/^path\/not_found\/\.*$/);
     expect(body.error).toEqual({ '.tag': 'path', path: { '.tag': 'not_found' } });
 
-    await dbx.filesUpload({ path: '/Meta/Sub/f.txt', contents: Buffer.from('f') });
-    const folder = await dbx.filesGetMetadata({ path: '/meta/sub' });
+    await dropbox.dbx.filesUpload({ path: '/Meta/Sub/f.txt', contents: Buffer.from('f') });
+    const folder = await dropbox.dbx.filesGetMetadata({ path: '/meta/sub' });
     expect(folder.result).toEqual({ '.tag': 'folder', name: 'Sub', path_lower: '/meta/sub', path_display: '/Meta/Sub', id: expect.stringMatching(/^id:/) });
   });
 
   it('pages a recursive list_folder through list_folder/continue, then reports later changes', async () => {
     const paths = ['/list/a.csv', '/list/b.csv', '/list/2024/c.csv', '/list/2024/d.csv', '/list/2024/q1/e.csv', '/list/z.csv'];
-    for (const path of paths) await dbx.filesUpload({ path, contents: Buffer.from(path) });
+    for (const path of paths) await dropbox.dbx.filesUpload({ path, contents: Buffer.from(path) });
 
     const seen: string[] = [];
-    let page = (await dbx.filesListFolder({ path: '/list', recursive: true, limit: 3 })).result;
+    let page = (await dropbox.dbx.filesListFolder({ path: '/list', recursive: true, limit: 3 })).result;
     let pages = 1;
     seen.push(...page.entries.map((e) => `${e['.tag']}:${e.path_lower}`));
     while (page.has_more) {
-      page = (await dbx.filesListFolderContinue({ cursor: page.cursor })).result;
+      page = (await dropbox.dbx.filesListFolderContinue({ cursor: page.cursor })).result;
       pages += 1;
       seen.push(...page.entries.map((e) => `${e['.tag']}:${e.path_lower}`));
     }
@@ -148,45 +137,45 @@ describe('Dropbox emulator: files, through the real dropbox SDK', () => {
       'file:/list/z.csv',
     ]);
 
-    await dbx.filesUpload({ path: '/list/new.csv', contents: Buffer.from('new') });
-    const changes = (await dbx.filesListFolderContinue({ cursor: page.cursor })).result;
+    await dropbox.dbx.filesUpload({ path: '/list/new.csv', contents: Buffer.from('new') });
+    const changes = (await dropbox.dbx.filesListFolderContinue({ cursor: page.cursor })).result;
     expect(changes.entries.map((e) => e.path_lower)).toEqual(['/list/new.csv']);
     expect(changes.has_more).toBe(false);
 
-    const direct = (await dbx.filesListFolder({ path: '/list' })).result;
+    const direct = (await dropbox.dbx.filesListFolder({ path: '/list' })).result;
     expect(direct.entries.map((e) => e.name)).toEqual(['2024', 'a.csv', 'b.csv', 'new.csv', 'z.csv']);
   });
 
   it('refuses an upload over the request size limit with payload_too_large', async () => {
-    emulator.control.configure({ maxRequestBytes: 1024 });
-    const err = await responseErrorOf(dbx.filesUpload({ path: '/too-big.bin', contents: Buffer.alloc(1025) }));
+    dropbox.emulator.control.configure({ maxRequestBytes: 1024 });
+    const err = await responseErrorOf(dropbox.dbx.filesUpload({ path: '/too-big.bin', contents: Buffer.alloc(1025) }));
     expect(err.status).toBe(409);
     expect(apiErrorBody(err).error).toEqual({ '.tag': 'payload_too_large' });
-    expect(emulator.fileMetadata('/too-big.bin')).toBeUndefined();
+    expect(dropbox.emulator.fileMetadata('/too-big.bin')).toBeUndefined();
   });
 
   it('rejects wire-format mistakes with the 400 Dropbox gives, surfacing as SDK errors', async () => {
-    const relative = await responseErrorOf(dbx.filesUpload({ path: 'no-leading-slash.txt', contents: Buffer.from('x') }));
+    const relative = await responseErrorOf(dropbox.dbx.filesUpload({ path: 'no-leading-slash.txt', contents: Buffer.from('x') }));
     expect(relative.status).toBe(400);
     expect(relative.error).toMatch(/^Error in call to API function "files\/upload": HTTP header "Dropbox-API-Arg": path: 'no-leading-slash.txt' did not match pattern/);
 
     const camelCase = { path: '/x.txt', contents: Buffer.from('x'), clientModified: '2024-01-01T00:00:00Z' } as unknown as files.UploadArg;
-    const unknownField = await responseErrorOf(dbx.filesUpload(camelCase));
+    const unknownField = await responseErrorOf(dropbox.dbx.filesUpload(camelCase));
     expect(unknownField.status).toBe(400);
     expect(unknownField.error).toBe(`Error in call to API function "files/upload": HTTP header "Dropbox-API-Arg": unknown field 'clientModified'`);
 
-    const millis = await responseErrorOf(dbx.filesUpload({ path: '/x.txt', contents: Buffer.from('x'), client_modified: '2024-01-01T00:00:00.000Z' }));
+    const millis = await responseErrorOf(dropbox.dbx.filesUpload({ path: '/x.txt', contents: Buffer.from('x'), client_modified: '2024-01-01T00:00:00.000Z' }));
     expect(millis.status).toBe(400);
     expect(millis.error).toMatch(/client_modified: expected a timestamp like/);
 
-    const rootAsSlash = await responseErrorOf(dbx.filesListFolder({ path: '/' }));
+    const rootAsSlash = await responseErrorOf(dropbox.dbx.filesListFolder({ path: '/' }));
     expect(rootAsSlash.status).toBe(400);
     expect(rootAsSlash.error).toMatch(/Specify the root folder as an empty string/);
   });
 
   it('refuses a raw Dropbox-API-Arg header that is not http-header-safe, and RPC bodies that are not JSON', async () => {
-    const token = emulator.issueAccessToken();
-    const nonAscii = await fetch(`${emulator.url}/2/files/upload`, {
+    const token = dropbox.emulator.issueAccessToken();
+    const nonAscii = await fetch(`${dropbox.emulator.url}/2/files/upload`, {
       method: 'POST',
       headers: {
         Authorization: `Bearer ${token}`,
@@ -198,7 +187,7 @@ describe('Dropbox emulator: files, through the real dropbox SDK', () => {
     expect(nonAscii.status).toBe(400);
     expect(await nonAscii.text()).toMatch(/HTTP header "Dropbox-API-Arg": could not decode input as JSON/);
 
-    const form = await fetch(`${emulator.url}/2/files/get_metadata`, {
+    const form = await fetch(`${dropbox.emulator.url}/2/files/get_metadata`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/x-www-form-urlencoded' },
       body: 'path=/x',
