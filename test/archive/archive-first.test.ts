@@ -1,11 +1,8 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveFeature } from '@ferry/shared/archive';
 import { collectFeature } from '@ferry/shared/collect';
 import { createLogger } from '@ferry/shared/core';
-import { readCandleFile } from '@ferry/shared/parquet';
 import { knownExchangeGaps, readCandles } from '@ferry/shared/postgres';
 import { QueueName, startWorkers } from '@ferry/shared/jobs';
 import type { RunSummary } from '@ferry/shared/runs';
@@ -65,27 +62,6 @@ describe('ferry collect --source auto: archive files first, REST for the rest', 
     // Per coin: 2 requests at most for the tail (the open day, plus the day the archive lacks or refused).
     expect(h.emulator.control.counter('klines')).toBeLessThanOrEqual(6);
     expect(archive.control.counter(ArchiveCounter.zips)).toBeGreaterThanOrEqual(92);
-  });
-
-  it('renders the month file of a monthly archive file in that file\'s job and chains its sync; the coin\'s job keeps it', async () => {
-    const [job] = (await archiveFiles.getCompleted()).filter((j) => (j.data as { key: string }).key.endsWith('/ETHUSDT-1h-2026-09.zip'));
-    const file = (job!.returnvalue as { file: { relativePath: string; rows: number } | null }).file;
-    const september = await readCandles(h.db.pool, { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' },
-      { start: Date.UTC(2026, 8, 1), end: Date.UTC(2026, 9, 1) });
-    expect(file).toEqual({ relativePath: 'candles/ETH/ETH-USDT_1h_20260901_20260930.parquet', rows: september.length, bytes: expect.any(Number) });
-    const onDisk = path.join(h.dataDir, file!.relativePath);
-    // Written before the file job finished, and not again by the coin's job that ran after it.
-    expect((await stat(onDisk)).mtimeMs).toBeLessThanOrEqual(job!.finishedOn!);
-    const rows = [];
-    for await (const page of readCandleFile(onDisk)) rows.push(...page);
-    expect(rows).toEqual(september);
-    const syncs = new Queue(QueueName.Sync, { connection: h.redis, prefix: h.prefix });
-    try {
-      const jobs = await syncs.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
-      expect(jobs.filter((j) => (j.data as { relativePath: string }).relativePath === file!.relativePath)).toHaveLength(1);
-    } finally {
-      await syncs.close();
-    }
   });
 
   it('records the maintenance hole inside a monthly file in the exchange-gap ledger', async () => {

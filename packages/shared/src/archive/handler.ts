@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { chainFileSync } from '../backup/chain-sync.js';
 import { JobName } from '../jobs/names.js';
 import type { IngestArchiveFilePayload } from '../jobs/payloads.js';
 import type { FeatureDeps, WorkerFeature } from '../jobs/workers.js';
@@ -9,22 +8,17 @@ import { ingestArchiveFile, type ArchiveFileResult } from './ingest-archive-file
 /**
  * The ingest-archive-file handler: one file of Binance's archive, a child of its coin's collect-candles job. A file
  * that fails for good (a checksum that never matches, rows that break the candle checks) stores nothing; its parent
- * runs without it and fetches its period from REST. A monthly file of an intraday series renders its month's Parquet
- * file and chains its sync, as the collect job does for the files it renders.
+ * runs without it and fetches its period from REST.
  */
 export function archiveFeature(deps: FeatureDeps): WorkerFeature {
-  const { config, db, logger, producer } = deps;
+  const { config, db, logger } = deps;
   const archive = new ArchiveClient({ baseUrl: config.archive.baseUrl, timeoutMs: config.exchange.timeoutMs });
   const workDir = path.join(config.dataDir, 'cache', 'archive');
   return {
     handlers: {
       [JobName.IngestArchiveFile]: {
         run: (payload: IngestArchiveFilePayload, ctx): Promise<ArchiveFileResult> => ingestArchiveFile(payload, {
-          db, archive, workDir, dataDir: config.dataDir, signal: ctx.signal,
-          chainSync: async (syncPayload) => {
-            const id = await chainFileSync({ producer, db, sync: config.sync }, syncPayload);
-            ctx.log(`chained sync job ${id}`);
-          },
+          db, archive, workDir, signal: ctx.signal,
           log: (message) => {
             logger.debug({ jobId: ctx.job.id }, message);
             ctx.log(message);
