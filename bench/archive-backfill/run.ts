@@ -13,6 +13,8 @@
  * --full:  the issue's size, 20 coins x 365 days (10.5 million candles; REST-only cannot beat about 3.5 minutes).
  * --quick: 2 coins x 60 days (what `npm run bench` runs; REST-only fits in one window there, so the ratio says less).
  * --profile: the download worker runs with `--cpu-prof` and writes its CPU profiles into DIR.
+ * --archive-only: archive-first and the COPY ceiling only, no REST-only side (to compare two versions of the code
+ *          quickly, alternated on a shared machine); no wall-time ratio and no comparison of rows then.
  *
  * Each side also reports the CPU seconds of the worker process and of this process (the CLI, both emulators, the
  * progress polling) while it ran: where the 2 cores went, besides PostgreSQL.
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
     profile: { type: 'string' },
+    'archive-only': { type: 'boolean', default: false },
   },
 });
 const coins = Number(values.coins ?? (values.full ? 20 : values.quick ? 2 : 6));
@@ -89,6 +92,8 @@ interface Side {
   /** CPU seconds (user + system) of the download worker, and of this process, during the side. */
   workerCpuS: number;
   benchCpuS: number;
+  /** CPU seconds of the PostgreSQL backends serving the side's database, read just before the worker stops (a connection closed earlier is missed). */
+  postgresCpuS: number;
   /** Share of the machine's CPU time that was busy (all processes, PostgreSQL and other people's work included). */
   machineBusy: number;
   db: TestDatabase;
@@ -126,13 +131,15 @@ async function backfill(source: Side['source'], emulator: BinanceEmulator): Prom
     const benchCpuS = (benchCpu.user + benchCpu.system) / 1e6;
     const machineAfter = await machineCpuTicks();
     const machineBusy = 1 - (machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total);
+    const { rows: backends } = await db.pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const postgresCpuS = (await Promise.all(backends.map((b) => processCpuS(b.pid)))).reduce((a, b) => a + b, 0);
     if (process.env.BENCH_TIMELINE) await timeline(prefix, started);
     const filePhase = await archiveFilePhase(prefix);
     const c = emulator.control;
     return {
       source, wallS, candles: s.total_records, complete: s.complete, klines: c.counter('klines'), status429: c.counter('status:429'),
       status418: c.counter('status:418'), maxWindowWeight: c.counter('maxWindowWeight'), zips: archive.control.counter('zips'), ...filePhase,
-      workerCpuS, benchCpuS, machineBusy, db,
+      workerCpuS, benchCpuS, postgresCpuS, machineBusy, db,
     };
   } finally {
     worker.kill('SIGTERM');
@@ -261,6 +268,17 @@ try {
   const preparing = Date.now();
   await archive.prepare(files);
   console.log(`${symbols.length} coins x ${days} days x 1m; archive emulator built ${files.length} files in ${((Date.now() - preparing) / 1000).toFixed(0)} s (not counted)`);
+  if (values['archive-only']) {
+    const auto = await backfill('auto', binance);
+    console.log(JSON.stringify({ ...auto, db: undefined }));
+    const copy = await copyCeiling(auto.db);
+    await auto.db.drop();
+    console.log(JSON.stringify({ archiveFirstCandlesPerS: Math.round(auto.candles / auto.wallS), copyCandlesPerS: Math.round(copy),
+      ratio: Number((auto.candles / auto.wallS / copy).toFixed(3)), filesAloneRatio: Number((auto.fileRows / auto.filePhaseS / copy).toFixed(3)) }));
+    await binance.close();
+    await archive.close();
+    process.exit(0);
+  }
   const rest = await backfill('rest', binance);
   console.log(JSON.stringify({ ...rest, db: undefined }));
   const auto = await backfill('auto', binance);
