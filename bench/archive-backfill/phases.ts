@@ -8,7 +8,8 @@
  * Phases, each over every file: download (HTTP from the archive emulator in this process, SHA-256 as it streams, to a
  * temp file); read (inflate, CSV parse, candle checks); encode (binary COPY rows of what read gave); ingest (the whole
  * job's transaction: read, encode, delete + COPY, gap ledger, archive_files); render (the month's Parquet file from
- * PostgreSQL, as the file job now does); then the coin's render of the whole series, which keeps those months.
+ * PostgreSQL, as the coin's job renders each month once its files are in); then the coin's render of the whole series,
+ * which finds those months on disk with the same rows and keeps them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -62,9 +63,8 @@ try {
     });
     rows += batches.reduce((n, b) => n + b.length, 0);
     const payload = { runId, exchange: 'binance' as const, symbol: series.symbol, timeframe: '1m', key: f.key, startMs: f.start, endMs: f.end, etag: 'x' };
-    const deps = { db: db.pool, archive: client, workDir: dir, dataDir: dir, log: () => undefined, chainSync: async () => undefined };
-    // The whole job; its render is timed again on its own below (the second render rewrites the same bytes).
-    await timed('job: download + ingest + render', () => ingestArchiveFile(payload, deps));
+    const deps = { db: db.pool, archive: client, workDir: dir, log: () => undefined };
+    await timed('the file job: download + ingest', () => ingestArchiveFile(payload, deps));
     await timed('render the month from PostgreSQL', () =>
       renderSeriesFile({ kind: 'candles', ...series }, { db: db.pool, dataDir: dir }, { period: { start: f.start, end: f.end } }));
   }
