@@ -6,18 +6,24 @@
  * same rows by COPY FROM STDIN (CSV, 4 streams) into a fresh database: the ingest ceiling of this machine in this run.
  * Checks that both databases hold identical rows, and counts 429s.
  *
- *   npx tsx --conditions=ferry-source bench/archive-backfill/run.ts [--coins 6] [--days 365] [--quick] [--full]
+ *   npx tsx --conditions=ferry-source bench/archive-backfill/run.ts [--coins 6] [--days 365] [--quick] [--full] [--profile DIR]
  *
  * default: 6 coins x 365 days (3.15 million candles): REST-only needs about 3,150 klines requests, more than one
  *          weight window, so it is bound by the limit as the issue's full size is; runs in a few minutes here.
  * --full:  the issue's size, 20 coins x 365 days (10.5 million candles; REST-only cannot beat about 3.5 minutes).
  * --quick: 2 coins x 60 days (what `npm run bench` runs; REST-only fits in one window there, so the ratio says less).
+ * --profile: the download worker runs with `--cpu-prof` and writes its CPU profiles into DIR.
+ * --archive-only: archive-first and the COPY ceiling only, no REST-only side (to compare two versions of the code
+ *          quickly, alternated on a shared machine); no wall-time ratio and no comparison of rows then.
+ *
+ * Each side also reports the CPU seconds of the worker process and of this process (the CLI, both emulators, the
+ * progress polling) while it ran: where the 2 cores went, besides PostgreSQL.
  *
  * The archive emulator builds its zips before the clock starts (data.binance.vision serves static files); the REST
  * emulator computes its pages as they are asked for, in this process, as in the crypto-backfill bench.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,7 +38,7 @@ import { startBinanceEmulator, type BinanceEmulator } from '@ferry/emulators/bin
 import { startBinanceArchiveEmulator, type ArchiveFile } from '@ferry/emulators/binance-archive';
 import { findBinary, postgresBinDirs } from '../../scripts/local-services.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
-import { spawnService } from '../../test/support/processes.js';
+import { REPO_ROOT, spawnService, TS_NODE_ARGS, type ServiceProcess } from '../../test/support/processes.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
 import { reportRows, type BenchRow } from '../common/report.js';
 
@@ -42,6 +48,8 @@ const { values } = parseArgs({
     days: { type: 'string' },
     quick: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    'archive-only': { type: 'boolean', default: false },
   },
 });
 const coins = Number(values.coins ?? (values.full ? 20 : values.quick ? 2 : 6));
@@ -81,6 +89,13 @@ interface Side {
   filePhaseS: number;
   /** Rows the archive files brought. */
   fileRows: number;
+  /** CPU seconds (user + system) of the download worker, and of this process, during the side. */
+  workerCpuS: number;
+  benchCpuS: number;
+  /** CPU seconds of the PostgreSQL backends serving the side's database, read just before the worker stops (a connection closed earlier is missed). */
+  postgresCpuS: number;
+  /** Share of the machine's CPU time that was busy (all processes, PostgreSQL and other people's work included). */
+  machineBusy: number;
   db: TestDatabase;
 }
 
@@ -95,9 +110,12 @@ async function backfill(source: Side['source'], emulator: BinanceEmulator): Prom
     DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, EXCHANGE_URL: emulator.url, ARCHIVE_URL: archive.url,
     DATA_DIR: dataDir, LOG_LEVEL: 'warn', DOWNLOAD_CONCURRENCY: CONCURRENCY, SYNC_TARGET: 'local', SYNC_LOCAL_DIR: path.join(dataDir, 'backup'),
   };
-  const worker = spawnService('download-worker', env);
+  const worker = values.profile ? spawnProfiledWorker(env, path.resolve(values.profile)) : spawnService('download-worker', env);
   try {
     await workerReady(prefix);
+    const workerCpuBefore = await processCpuS(worker.child.pid);
+    const benchCpuBefore = process.cpuUsage();
+    const machineBefore = await machineCpuTicks();
     let out = '';
     let err = '';
     const io: CliIo = { stdout: (t) => (out += t), stderr: (t) => (err += t), isTty: false, env };
@@ -108,12 +126,20 @@ async function backfill(source: Side['source'], emulator: BinanceEmulator): Prom
     const { run_id: runId } = JSON.parse(out) as { run_id: string };
     const s = await waitForRun(db.pool, runId, () => undefined, { intervalMs: 100 });
     const wallS = (Date.now() - started) / 1000;
+    const workerCpuS = (await processCpuS(worker.child.pid)) - workerCpuBefore;
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    const benchCpuS = (benchCpu.user + benchCpu.system) / 1e6;
+    const machineAfter = await machineCpuTicks();
+    const machineBusy = 1 - (machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total);
+    const { rows: backends } = await db.pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const postgresCpuS = (await Promise.all(backends.map((b) => processCpuS(b.pid)))).reduce((a, b) => a + b, 0);
     if (process.env.BENCH_TIMELINE) await timeline(prefix, started);
     const filePhase = await archiveFilePhase(prefix);
     const c = emulator.control;
     return {
       source, wallS, candles: s.total_records, complete: s.complete, klines: c.counter('klines'), status429: c.counter('status:429'),
-      status418: c.counter('status:418'), maxWindowWeight: c.counter('maxWindowWeight'), zips: archive.control.counter('zips'), ...filePhase, db,
+      status418: c.counter('status:418'), maxWindowWeight: c.counter('maxWindowWeight'), zips: archive.control.counter('zips'), ...filePhase,
+      workerCpuS, benchCpuS, postgresCpuS, machineBusy, db,
     };
   } finally {
     worker.kill('SIGTERM');
@@ -121,6 +147,30 @@ async function backfill(source: Side['source'], emulator: BinanceEmulator): Prom
     await deleteKeys(prefix);
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The download worker as spawnService starts it, with `--cpu-prof` (not allowed in NODE_OPTIONS). */
+function spawnProfiledWorker(env: NodeJS.ProcessEnv, dir: string): ServiceProcess {
+  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, ...TS_NODE_ARGS, path.join(REPO_ROOT, 'services/download-worker/src/main.ts')],
+    { cwd: REPO_ROOT, env: { ...process.env, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  return { child, output: () => '', exited, kill: (signal = 'SIGTERM') => void child.kill(signal) };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (0 where there is none). */
+async function processCpuS(pid: number | undefined): Promise<number> {
+  const stat = pid === undefined ? undefined : await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return 0;
+  // Fields after the command name (which may hold spaces): utime and stime are the 14th and 15th fields, in clock ticks.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The machine's CPU time so far, in clock ticks: all of it, and the idle part (idle and iowait), from /proc/stat. */
+async function machineCpuTicks(): Promise<{ total: number; idle: number }> {
+  const stat = await readFile('/proc/stat', 'utf8').catch(() => '');
+  const ticks = (stat.split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number).filter(Number.isFinite);
+  return { total: ticks.reduce((a, b) => a + b, 0) || 1, idle: (ticks[3] ?? 0) + (ticks[4] ?? 0) };
 }
 
 /** Until the worker process serves both queues (starting it under tsx takes seconds, and must not count). */
@@ -218,6 +268,17 @@ try {
   const preparing = Date.now();
   await archive.prepare(files);
   console.log(`${symbols.length} coins x ${days} days x 1m; archive emulator built ${files.length} files in ${((Date.now() - preparing) / 1000).toFixed(0)} s (not counted)`);
+  if (values['archive-only']) {
+    const auto = await backfill('auto', binance);
+    console.log(JSON.stringify({ ...auto, db: undefined }));
+    const copy = await copyCeiling(auto.db);
+    await auto.db.drop();
+    console.log(JSON.stringify({ archiveFirstCandlesPerS: Math.round(auto.candles / auto.wallS), copyCandlesPerS: Math.round(copy),
+      ratio: Number((auto.candles / auto.wallS / copy).toFixed(3)), filesAloneRatio: Number((auto.fileRows / auto.filePhaseS / copy).toFixed(3)) }));
+    await binance.close();
+    await archive.close();
+    process.exit(0);
+  }
   const rest = await backfill('rest', binance);
   console.log(JSON.stringify({ ...rest, db: undefined }));
   const auto = await backfill('auto', binance);

@@ -55,4 +55,38 @@ describe('reading an archive zip', () => {
     await expect(read(await zipOf('insane', [row(String(START), '98.0')]))).rejects.toThrow(/high is below max\(open, close\)/);
     await expect(read(await zipOf('outside', [row(String(START - 60_000))]))).rejects.toThrow(DataValidationError);
   });
+
+  it('reads every decimal as exactly the double Number() gives its text, and lines cut across chunks whole', async () => {
+    // Prices and volumes as Binance writes them (up to 8 decimals), and some a double cannot hold in 15 digits.
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const decimal = () => {
+      const digits = 1 + Math.floor(random() * 22);
+      const text = Array.from({ length: digits }, () => Math.floor(random() * 10)).join('');
+      const point = Math.floor(random() * digits);
+      return point === 0 ? text : `${text.slice(0, point)}.${text.slice(point)}`;
+    };
+    const texts: string[][] = [];
+    const lines = Array.from({ length: 20_000 }, (_, i) => {
+      const [low, a, b, volume] = [decimal(), decimal(), decimal(), decimal()];
+      const sorted = [low, a, b].sort((x, y) => Number(x) - Number(y));
+      // open, high, low, close: the lowest as low, the highest as high, so that the candle checks pass.
+      const fields = [sorted[1]!, sorted[2]!, sorted[0]!, sorted[1]!, volume];
+      texts.push(fields);
+      return `${START + i * 60_000},${fields.join(',')},${START + i * 60_000 + 59_999},0,1,0,0,0`;
+    });
+    const candles: Candle[] = [];
+    const file = await zipOf('decimals', lines);
+    for await (const batch of readArchiveCandles(file, series, { startMs: START, endMs: START + lines.length * 60_000 }, 'decimals.zip')) candles.push(...batch);
+    expect(candles).toHaveLength(lines.length);
+    expect(candles.map((c) => [c.open, c.high, c.low, c.close, c.volume])).toEqual(texts.map((f) => f.map(Number)));
+    expect(candles.map((c) => c.openTime)).toEqual(lines.map((_, i) => START + i * 60_000));
+  });
+
+  it('refuses a line that is not twelve fields of the expected kinds', async () => {
+    for (const bad of [`${START},100.0,101.0,99.0,100.5,12.5`, `${START},100.0,101.0,99.0,100.5,12.5,1,2,3,4,5,6,7`,
+      `${START},100.,101.0,99.0,100.5,12.5,1,2,3,4,5,6`, `${START},1e2,101.0,99.0,100.5,12.5,1,2,3,4,5,6`, `x${START},100.0,101.0,99.0,100.5,12.5,1,2,3,4,5,6`]) {
+      await expect(read(await zipOf('bad', [row(String(START)), bad]))).rejects.toThrow(/line 2: expected 12 fields/);
+    }
+  });
 });
