@@ -20,7 +20,6 @@
  * the garbage collector's slack; the worker's baseline (Node, ccxt, BullMQ, pg) is the 30-day figure.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../../services/producer/src/io.js';
 import { main } from '../../services/producer/src/program.js';
@@ -28,9 +27,10 @@ import { waitForRun } from '../../services/producer/src/progress.js';
 import { startBinanceEmulator } from '@ferry/emulators/binance';
 import { createTestDatabase } from '../../test/support/database.js';
 import { spawnNode, TS_NODE_ARGS } from '../../test/support/processes.js';
-import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
+import { TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
 import { mib, readProcessStats, sampleProcesses } from '../common/process-stats.js';
 import { reportRows, type BenchRow } from '../common/report.js';
+import { releaseWorkerRun } from '../common/worker-run.js';
 
 interface Size {
   coins: number;
@@ -90,13 +90,7 @@ async function runSize(size: Size, how: { tsx: boolean; nodeArgs: string[] }) {
       cpu_s: +(stats?.cpuSeconds ?? 0).toFixed(1),
     };
   } finally {
-    sampler.stop();
-    worker.kill('SIGTERM');
-    await worker.exited;
-    await emulator.close();
-    await deleteKeys(prefix);
-    await db.drop();
-    await rm(dataDir, { recursive: true, force: true });
+    await releaseWorkerRun({ sampler, worker, emulator, prefix, db, dataDir });
   }
 }
 
