@@ -57,6 +57,10 @@ export async function startHttpEmulator<S extends BaseSettings>(opts: StartOptio
       }
     });
   });
+  // Node's default of 5 s closes an idle kept-alive socket just as a client may start reusing it for its next request,
+  // which that client sees as ECONNRESET (a big upload's start after hashing the file for 5 s under load). The real
+  // services keep idle connections about a minute; close() below ends the sockets anyway.
+  server.keepAliveTimeout = 65_000;
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
