@@ -1,1 +1,2 @@
+export * from './run-id.js';
 export * from './run-store.js';
