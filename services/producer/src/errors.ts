@@ -11,8 +11,8 @@ export class UsageError extends Error {
 
 /**
  * Prints what went wrong (once, here, for every command) and returns the exit code it means. The error classes of
- * ferry's modules are imported only once an error gets this far, lightest first: an error of theirs comes from a
- * module its command loaded already, so the import is free then, while `--help` and usage errors load none of them.
+ * ferry's modules are imported only once an error gets this far, one module at a time: an error of theirs comes from
+ * a module its command loaded already, so its import is free then, while `--help` and usage errors load none of them.
  */
 export async function reportError(err: unknown, io: CliIo): Promise<number> {
   if (err instanceof CommanderError) {
@@ -23,18 +23,19 @@ export async function reportError(err: unknown, io: CliIo): Promise<number> {
   }
   if (err instanceof UsageError) return reported(err, EXIT.usage, io);
   const { ConfigError, FerryError } = await import('@ferry/shared/core');
-  const { ApiKeyError } = await import('@ferry/shared/auth');
-  // An API key's name or role is an option of `ferry keys create`.
-  if (err instanceof ConfigError || err instanceof ApiKeyError) return reported(err, EXIT.usage, io);
+  if (err instanceof ConfigError) return reported(err, EXIT.usage, io);
   if (err instanceof FerryError) return reported(err, EXIT.failed, io);
-  const { NothingToCollectError, UnlistedSymbolsError } = await import('@ferry/shared/collect');
+  // An API key's name or role is an option of `ferry keys create`.
+  const { ApiKeyError } = await import('@ferry/shared/auth');
+  if (err instanceof ApiKeyError) return reported(err, EXIT.usage, io);
   const { DatabaseUnavailableError } = await import('@ferry/shared/postgres');
+  if (err instanceof DatabaseUnavailableError) return reported(err, EXIT.failed, io);
   const { RedisUnavailableError } = await import('@ferry/shared/redis');
+  if (err instanceof RedisUnavailableError) return reported(err, EXIT.failed, io);
+  const { NothingToCollectError, UnlistedSymbolsError } = await import('@ferry/shared/collect');
   // Coins the exchange does not list are a wrong argument of `ferry collect --symbols`.
   if (err instanceof UnlistedSymbolsError) return reported(err, EXIT.usage, io);
-  if (err instanceof RedisUnavailableError || err instanceof DatabaseUnavailableError || err instanceof NothingToCollectError) {
-    return reported(err, EXIT.failed, io);
-  }
+  if (err instanceof NothingToCollectError) return reported(err, EXIT.failed, io);
   io.stderr(`ferry: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   return EXIT.failed;
 }
