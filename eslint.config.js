@@ -22,4 +22,10 @@ export default tseslint.config(
     files: ['services/producer/src/**', 'packages/emulators/src/main.ts', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // `import { type X }` with nothing else compiles to `import {}`, which still loads the module: the CLI loads only
+    // what the command being run uses.
+    files: ['services/producer/src/**'],
+    rules: { '@typescript-eslint/no-import-type-side-effects': 'error' },
+  },
 );

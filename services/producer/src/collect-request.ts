@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { type CollectRequest } from '@ferry/shared/collect';
+import type { CollectRequest } from '@ferry/shared/collect';
 import { isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type FerryConfig, type Timeframe } from '@ferry/shared/core';
-import { COLLECTION_MODES } from '@ferry/shared/jobs';
+import { COLLECTION_MODES } from '@ferry/shared/jobs/payloads';
 import { ARCHIVE_EXCHANGES, COLLECT_SOURCES, includeDelistedProblem } from '@ferry/shared/archive';
 import { UsageError } from './errors.js';
 
@@ -24,6 +24,7 @@ const raw = z.object({
 });
 
 export type RawCollectOptions = z.input<typeof raw>;
+export type CollectOptions = z.output<typeof raw>;
 
 const OPTION_NAMES: Record<string, string> = {
   exchange: '--exchange', top: '--top', minVolume: '--min-volume', days: '--days',
@@ -32,23 +33,28 @@ const OPTION_NAMES: Record<string, string> = {
 };
 
 /**
- * Validates CLI options; every problem names the option, the value and what was expected. `nowMs` (the clock, passed
- * in so this stays pure) bounds --end: candles of the future cannot be fetched. `config` says whether the archive
- * can be used, which --include-delisted needs.
+ * Checks each CLI option's shape (numbers, modes, dates); every problem names the option, the value and what was
+ * expected. First of two steps: a value of the wrong shape is reported before the exchange list is loaded.
  */
-export function parseCollectRequest(options: RawCollectOptions, knownExchanges: readonly string[], nowMs: number,
-  config: Pick<FerryConfig, 'exchange' | 'archive'>): CollectRequest {
+export function parseCollectOptions(options: RawCollectOptions): CollectOptions {
   const parsed = raw.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '');
+    const value = (options as Record<string, unknown>)[key];
+    return `${OPTION_NAMES[key] ?? key} ${JSON.stringify(value)}: ${issue.message}`;
+  });
+  throw new UsageError(problems.join('\n'));
+}
+
+/**
+ * Checks the options against each other, the exchange list and the clock, and makes the request; every problem names
+ * the option, the value and what was expected. `nowMs` (the clock, passed in so this stays pure) bounds --end:
+ * candles of the future cannot be fetched. `config` says whether the archive can be used, which --include-delisted needs.
+ */
+export function parseCollectRequest(o: CollectOptions, knownExchanges: readonly string[], nowMs: number,
+  config: Pick<FerryConfig, 'exchange' | 'archive'>): CollectRequest {
   const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const key = String(issue.path[0] ?? '');
-      const value = (options as Record<string, unknown>)[key];
-      problems.push(`${OPTION_NAMES[key] ?? key} ${JSON.stringify(value)}: ${issue.message}`);
-    }
-    throw new UsageError(problems.join('\n'));
-  }
-  const o = parsed.data;
   const exchange = o.exchange.toLowerCase();
   if (!knownExchanges.includes(exchange)) {
     problems.push(`--exchange ${JSON.stringify(o.exchange)}: expected a ccxt exchange id such as binance, kraken, okx`);

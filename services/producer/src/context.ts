@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
-import { loadConfig, type FerryConfig } from '@ferry/shared/core';
-import { assertDatabaseReachable, createPool, migrate, type Pool } from '@ferry/shared/postgres';
-import { flatFileS3Client } from '@ferry/shared/preload';
-import { assertRedisReachable, createRedis } from '@ferry/shared/redis';
+import type { FerryConfig } from '@ferry/shared/core';
+import type { Pool } from '@ferry/shared/postgres';
+import type { flatFileS3Client } from '@ferry/shared/preload';
 import type { CliIo } from './io.js';
 
 /**
@@ -26,13 +25,15 @@ export interface CliNeeds<R extends CliResource, I> {
 
 /**
  * Loads the settings (environment, then `.env`) once, prepares the command's input, opens what the command needs,
- * runs `fn`, and closes everything it opened, last opened first, whatever happens.
+ * runs `fn`, and closes everything it opened, last opened first, whatever happens. Each client's module is imported
+ * when it is opened, so bad input loads none of them and a command only those it opens.
  */
 export async function withCliContext<R extends CliResource, T, I = undefined>(
   io: CliIo,
   needs: CliNeeds<R, I>,
   fn: (ctx: CliContext<R>, input: I) => Promise<T>,
 ): Promise<T> {
+  const { loadConfig } = await import('@ferry/shared/core');
   const config = loadConfig(io.env, { envFile: '.env' });
   const input = (await needs.prepare?.(config)) as I;
   const wanted = new Set<CliResource>(needs.open);
@@ -40,11 +41,13 @@ export async function withCliContext<R extends CliResource, T, I = undefined>(
   const closers: Array<() => unknown> = [];
   try {
     if (wanted.has('flatFiles')) {
+      const { flatFileS3Client } = await import('@ferry/shared/preload');
       const flatFiles = flatFileS3Client(config);
       closers.push(() => flatFiles.destroy());
       ctx.flatFiles = flatFiles;
     }
     if (wanted.has('redis')) {
+      const { assertRedisReachable, createRedis } = await import('@ferry/shared/redis');
       const redis = createRedis(config.redis.url, 'cli');
       redis.on('error', () => undefined); // reported by assertRedisReachable, not as an unhandled event
       closers.push(() => redis.disconnect());
@@ -52,6 +55,7 @@ export async function withCliContext<R extends CliResource, T, I = undefined>(
       ctx.redis = redis;
     }
     if (wanted.has('postgres')) {
+      const { assertDatabaseReachable, createPool, migrate } = await import('@ferry/shared/postgres');
       const db = createPool({ url: config.database.url, poolSize: 4, applicationName: 'ferry-cli' });
       closers.push(() => db.end());
       await assertDatabaseReachable(db);

@@ -1,4 +1,5 @@
-import { planDateRange, resolveTicker, type FlatFileInterval, type FlatFileMarket, type PreloadRequest, type ResolvedTicker } from '@ferry/shared/preload';
+import type { PreloadRequest } from '@ferry/shared/preload';
+import { planDateRange, resolveTicker, type FlatFileInterval, type FlatFileMarket, type ResolvedTicker } from '@ferry/shared/preload/plan';
 import { UsageError } from './errors.js';
 
 export interface RawPreloadOptions {

@@ -8,7 +8,10 @@ import { statusCommand } from './commands/status.js';
 import { reportError } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 
-/** Every `ferry` command, in the order `ferry --help` lists them. */
+/**
+ * Every `ferry` command, in the order `ferry --help` lists them. Declaring them loads commander and a few constants
+ * only: a command's checks, clients and work are imported when it runs (a test holds `--help` to that).
+ */
 const COMMANDS: readonly CliCommand[] = [collectCommand, statusCommand, preloadCommand, cacheCommand, restoreCommand, keysCommand];
 
 /** Runs `ferry` with these arguments and returns its exit code (see EXIT). */
@@ -23,6 +26,6 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     await program.parseAsync([...argv], { from: 'user' });
     return program.exitCode;
   } catch (err) {
-    return reportError(err, io);
+    return await reportError(err, io);
   }
 }

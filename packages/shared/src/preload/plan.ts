@@ -173,7 +173,8 @@ export function isSinglePartEtag(etag: string): boolean {
   return /^[0-9a-f]{32}$/i.test(normaliseEtag(etag));
 }
 
-const newYorkHour = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: 'numeric', hourCycle: 'h23' });
+// Made on first use: loading a time zone's rules takes about 0.1 s, which `ferry --help` would pay for nothing.
+let newYorkHour: Intl.DateTimeFormat | undefined;
 
 /** Midnight of `day` in a market's time zone, as epoch ms: New York for US stocks (bars start then), UTC for crypto. */
 export function marketDayStartMs(market: FlatFileMarket, day: string): number {
@@ -182,6 +183,7 @@ export function marketDayStartMs(market: FlatFileMarket, day: string): number {
   // New York is UTC-5 (EST) or UTC-4 (EDT): its midnight is 04:00 or 05:00 UTC.
   for (const hours of [4, 5]) {
     const t = utcMidnight + hours * 3_600_000;
+    newYorkHour ??= new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: 'numeric', hourCycle: 'h23' });
     if (Number(newYorkHour.format(t)) === 0) return t;
   }
   throw new Error(`no New York midnight found on ${day}`);

@@ -1,2 +1,3 @@
+export * from './run-id.js';
 export * from './run-store.js';
 export * from './run-ranking.js';

@@ -350,11 +350,6 @@ export async function latestRunId(db: Queryable, kind: RunKind): Promise<string 
   return rows[0]?.id;
 }
 
-/** Whether a run id looks valid, so a CLI can say so before asking the database. */
-export function isRunId(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-}
-
 /**
  * Deletes the runs that finished before `finishedBefore`, their items with them (ON DELETE CASCADE); runs still
  * queued or running are kept however old. Returns how many runs went. In batches, so a first prune of years of

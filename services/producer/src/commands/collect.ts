@@ -1,15 +1,11 @@
 import { Option } from 'commander';
-import { COLLECT_DEFAULTS, queueCollection } from '@ferry/shared/collect';
-import { TIMEFRAME_NAMES } from '@ferry/shared/core';
-import { loadCcxt } from '@ferry/shared/exchange';
-import { QueueName } from '@ferry/shared/jobs';
+import { COLLECT_DEFAULTS } from '@ferry/shared/collect/collect-defaults';
+import { TIMEFRAME_NAMES } from '@ferry/shared/core/timeframes';
 import type { CliCommand } from '../command.js';
+import type { RawCollectOptions } from '../collect-request.js';
 import { withCliContext } from '../context.js';
-import { parseCollectRequest, type RawCollectOptions } from '../collect-request.js';
-import { EXIT } from '../io.js';
-import { downloadWorkerWatch, progressLine, runSucceeded, summaryTable, waitShowingProgress } from '../progress.js';
 
-interface CollectOptions extends Omit<RawCollectOptions, 'exchange'> {
+interface CollectCommandOptions extends Omit<RawCollectOptions, 'exchange'> {
   exchange?: string;
   wait?: boolean;
   json?: boolean;
@@ -34,26 +30,15 @@ export const collectCommand: CliCommand = (program, io) => {
     .option('--include-delisted', 'also the coins the exchange no longer lists whose archive files lie in the range (needs the archive)')
     .option('--wait', 'show progress until the run ends, then a summary; exit 0 only if every coin is complete')
     .option('--json', 'print a machine-readable summary')
-    .actionWithExitCode(({ wait, json, ...options }: CollectOptions) => withCliContext(io, {
+    .actionWithExitCode(({ wait, json, ...options }: CollectCommandOptions) => withCliContext(io, {
       open: ['redis', 'postgres'],
-      prepare: async (config) =>
-        parseCollectRequest({ ...options, exchange: options.exchange ?? config.exchange.id }, (await loadCcxt()).exchanges, Date.now(), config),
-    }, async (ctx, request) => {
-      const queued = await queueCollection(request, ctx);
-      const delisted = queued.delisted.length > 0 || request.includeDelisted ? `, ${queued.delisted.length} of them delisted` : '';
-      const what = `${queued.symbols.length} coin(s)${delisted} x ${request.timeframes.length} timeframe(s)`;
-      const said = queued.reused
-        ? `run ${queued.runId} already queued (${what}); not queued again`
-        : `run ${queued.runId}: ${queued.jobs} job(s) queued (${what})` +
-          (queued.archiveFiles > 0 ? `, with ${queued.archiveFiles} archive file(s)` : '');
-      if (!json || wait) io.stderr(`${said}\n`);
-      if (!wait) {
-        if (json) io.stdout(`${JSON.stringify({ run_id: queued.runId, reused: queued.reused, jobs: queued.jobs, symbols: queued.symbols, delisted: queued.delisted })}\n`);
-        return EXIT.ok;
-      }
-      const workers = downloadWorkerWatch(ctx.redis, ctx.config, QueueName.Candles);
-      const summary = await waitShowingProgress(io, ctx.db, queued.runId, progressLine, { workers }).finally(() => workers.close());
-      io.stdout(json ? `${JSON.stringify(summary, null, 2)}\n` : `${summaryTable(summary)}\n`);
-      return runSucceeded(summary) ? EXIT.ok : EXIT.failed;
-    }));
+      prepare: async (config) => {
+        // The checks' modules (zod, the archive's exchanges) load when the command runs, not for --help.
+        const { parseCollectOptions, parseCollectRequest } = await import('../collect-request.js');
+        const checked = parseCollectOptions({ ...options, exchange: options.exchange ?? config.exchange.id });
+        // ccxt (about a second to load) only once every option has the right shape: it lists the known exchanges.
+        const { loadCcxt } = await import('@ferry/shared/exchange');
+        return parseCollectRequest(checked, (await loadCcxt()).exchanges, Date.now(), config);
+      },
+    }, async (ctx, request) => (await import('../actions/collect.js')).collect(io, ctx, request, { wait, json })));
 };
