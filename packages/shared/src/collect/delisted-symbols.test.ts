@@ -17,8 +17,22 @@ describe('which archive symbols are delisted coins', () => {
   ];
 
   it('takes the USDT pairs exchangeInfo does not list, as unified symbols, sorted', () => {
-    const ids = ['BTCUSDT', 'FTTUSDT', 'ANCUSDT', 'ETHUSDT', 'LUNAUSDT', 'BCHSVUSDT', 'XYZUSDT', 'ANCBTC', 'FTTBUSD'];
+    const ids = ['BTCUSDT', 'FTTUSDT', 'ANCUSDT', 'ETHUSDT', 'BCHSVUSDT', 'XYZUSDT', 'ANCBTC', 'FTTBUSD'];
     expect(delistedSymbols(ids, markets)).toEqual(['ANC/USDT', 'FTT/USDT', 'XYZ/USDT']);
+  });
+
+  it('takes the pairs exchangeInfo still lists but not as trading (Binance BREAK, ccxt inactive) that the archive has', () => {
+    const halted = [
+      ...markets, market('WAVES/USDT', { active: false }), market('LUNA/BTC', { active: false }),
+      // Halted stablecoins and leveraged tokens stay out; exchangeInfo's LEVERAGED permission marks XRPBULL although
+      // no XRP pair is known.
+      market('BUSD/USDT', { active: false }), market('XRPBULL/USDT', { active: false, permissions: ['SPOT', 'LEVERAGED'] }),
+    ];
+    // WAVES is halted but the archive has no file of it: nothing to collect it from.
+    const ids = ['BTCUSDT', 'LUNAUSDT', 'LUNABTC', 'BUSDUSDT', 'XRPBULLUSDT', 'FTTUSDT'];
+    expect(delistedSymbols(ids, halted)).toEqual(['FTT/USDT', 'LUNA/USDT']);
+    // Trading again: no longer delisted.
+    expect(delistedSymbols(ids, halted.map((m) => (m.symbol === 'LUNA/USDT' ? { ...m, active: true } : m)))).toEqual(['FTT/USDT']);
   });
 
   it('leaves out stablecoins and leveraged tokens, delisted ones too, as the top N does', () => {

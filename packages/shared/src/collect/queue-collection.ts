@@ -10,7 +10,7 @@ import { JobName } from '../jobs/names.js';
 import { createOrReuseRun } from '../runs/run-store.js';
 import { alignDown, type Timeframe } from '../core/timeframes.js';
 import { ArchiveClient } from '../archive/archive-client.js';
-import { archiveSymbol } from '../archive/layout.js';
+import { ARCHIVE_EXCHANGES, archiveSymbol } from '../archive/layout.js';
 import { includeDelistedProblem, planArchiveChildren, usesArchive, type ArchiveExtent, type CollectSource } from '../archive/queue-archive-files.js';
 import type { RunRanking } from '../runs/run-ranking.js';
 import { archiveIdOfDirectory, delistedSymbols } from './delisted-symbols.js';
@@ -33,7 +33,7 @@ export interface CollectRequest {
   /** Where history comes from (`ferry collect --source`); default rest (schedules, the admin API). */
   source?: CollectSource;
   /**
-   * Adds the coins the exchange no longer lists whose archive files lie in the range (`--include-delisted`), after
+   * Adds the coins the exchange no longer trades (delisted, or BREAK) whose archive files lie in the range (`--include-delisted`), after
    * the top N; with `symbols`, admits named coins the archive has. Needs the archive.
    */
   includeDelisted?: boolean;
@@ -51,7 +51,7 @@ export interface QueuedCollection {
   runId: string;
   reused: boolean;
   symbols: string[];
-  /** Those of `symbols` the exchange no longer lists: from archive files only. */
+  /** Those of `symbols` the exchange no longer trades (delisted, or BREAK): from archive files only. */
   delisted: string[];
   jobs: number;
   /** Archive files queued under the collect jobs (0 with --source rest). */
@@ -60,11 +60,28 @@ export interface QueuedCollection {
 
 export class NothingToCollectError extends Error {}
 
-/** Coins asked for by name that the exchange does not list: the request is wrong, nothing is queued. */
+/** A coin asked for by name that exchangeInfo lists, but not as trading, with the status it gives (BREAK). */
+export interface NotTradingSymbol {
+  symbol: string;
+  status: string;
+}
+
+/**
+ * Coins asked for by name that the exchange does not list, or lists as not trading: the request is wrong, nothing is
+ * queued. A halted coin is refused rather than collected from REST: its candles stop at the halt, so its item could
+ * never be complete; `--include-delisted` takes its history from the archive's files, as a delisted coin's.
+ */
 export class UnlistedSymbolsError extends Error {
-  constructor(readonly exchange: string, readonly symbols: readonly string[], archiveAsked = false) {
-    super(`${exchange} does not list ${symbols.join(', ')}: expected coins it trades (see its markets)` +
-      (archiveAsked ? ', or coins its archive has (--include-delisted)' : ''));
+  constructor(readonly exchange: string, readonly symbols: readonly string[], readonly notTrading: readonly NotTradingSymbol[] = [],
+    archiveAsked = false) {
+    const problems = [
+      ...(symbols.length > 0 ? [`does not list ${symbols.join(', ')}`] : []),
+      ...(notTrading.length > 0 ? [`lists ${notTrading.map((n) => `${n.symbol} (${n.status})`).join(', ')} as not trading`] : []),
+    ];
+    const hint = archiveAsked ? ', or coins its archive has (--include-delisted)'
+      : notTrading.length > 0 && ARCHIVE_EXCHANGES.includes(exchange)
+        ? '; --include-delisted collects a coin that no longer trades from the archive\'s files' : '';
+    super(`${exchange} ${problems.join(' and ')}: expected coins it trades (see its markets)${hint}`);
     this.name = 'UnlistedSymbolsError';
   }
 }
@@ -85,7 +102,7 @@ export class DelistedNeedsArchiveError extends Error {
   }
 }
 
-/** The coins of a run, in the order of its ranking, and which of them the exchange no longer lists. */
+/** The coins of a run, in the order of its ranking, and which of them the exchange no longer trades. */
 interface ChosenCoins {
   symbols: string[];
   delisted: ReadonlySet<string>;
@@ -166,18 +183,26 @@ export async function queueCollection(request: CollectRequest, ctx: CollectionCo
   return { runId, reused, symbols: chosen.symbols, delisted: chosen.symbols.filter((s) => chosen.delisted.has(s)), jobs: payloads.length, archiveFiles };
 }
 
-/** Given coins must be listed (or, with includeDelisted, in the archive); else the top N, then the delisted ones. */
+/**
+ * Given coins must be listed (or, with includeDelisted, in the archive, which makes those not trading delisted); else
+ * the top N, then the delisted ones.
+ */
 async function chooseCoins(request: CollectRequest, source: CcxtCandleSource, archive: ArchiveClient | undefined, now: number): Promise<ChosenCoins> {
   if (request.symbols) {
     await source.loadMarkets();
     const listed = source.exchange.markets ?? {};
-    const unlisted = request.symbols.filter((s) => !(s in listed));
+    const unlisted = request.symbols.filter((s) => listed[s] === undefined);
+    // As in the top N's universe: a pair exchangeInfo lists as not trading (Binance BREAK) is delisted too.
+    const halted = request.symbols.filter((s) => listed[s]?.active === false);
     const delisted = new Set<string>();
     if (request.includeDelisted && archive) {
-      for (const symbol of unlisted) if (await archiveHasSymbol(archive, symbol)) delisted.add(symbol);
+      for (const symbol of [...unlisted, ...halted]) if (await archiveHasSymbol(archive, symbol)) delisted.add(symbol);
     }
     const unknown = unlisted.filter((s) => !delisted.has(s));
-    if (unknown.length > 0) throw new UnlistedSymbolsError(request.exchange, unknown, Boolean(request.includeDelisted));
+    const notTrading = halted.filter((s) => !delisted.has(s)).map((symbol) => ({ symbol, status: statusOf(listed[symbol]) }));
+    if (unknown.length > 0 || notTrading.length > 0) {
+      throw new UnlistedSymbolsError(request.exchange, unknown, notTrading, Boolean(request.includeDelisted));
+    }
     return { symbols: request.symbols, delisted, ranking: givenRanking(request.symbols, delisted, now) };
   }
   const { markets, quoteVolumes } = await listMarketsAndVolumes(source);
@@ -188,6 +213,12 @@ async function chooseCoins(request: CollectRequest, source: CcxtCandleSource, ar
     delisted: new Set(delisted),
     ranking: topRanking(request.exchange, top, delisted, now),
   };
+}
+
+/** What exchangeInfo says of a market that does not trade (Binance: BREAK, HALT, ...). */
+function statusOf(market: { info?: unknown } | undefined): string {
+  const status = (market?.info as { status?: unknown } | undefined)?.status;
+  return typeof status === 'string' ? status : 'inactive';
 }
 
 /** The archive's symbols (Binance ids): its directories of monthly and of daily klines. */

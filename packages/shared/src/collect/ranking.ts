@@ -20,7 +20,7 @@ export function topRanking(exchange: string, top: readonly RankedSymbol[], delis
   };
 }
 
-/** `--symbols`: the coins as given, in that order; `delisted` says which of them the exchange no longer lists. */
+/** `--symbols`: the coins as given, in that order; `delisted` says which of them the exchange no longer trades. */
 export function givenRanking(symbols: readonly string[], delisted: ReadonlySet<string>, rankedAtMs: number): RunRanking {
   return {
     basis: 'given',

@@ -26,8 +26,8 @@ export const collectCandlesPayload = z
     /** End of the range (exclusive); null = up to the last closed candle when the job runs. */
     endMs: epochMs.nullable(),
     /**
-     * Set for a coin the exchange no longer lists (`collect --include-delisted`): its history is the archive's files
-     * alone, and REST, which does not serve it, is never asked. As listed when the run was queued: `covered`, the span
+     * Set for a coin the exchange no longer trades (`collect --include-delisted`): its history is the archive's files
+     * alone, and REST, which serves none of it (delisted) or none after its halt (BREAK), is never asked. As listed when the run was queued: `covered`, the span
      * its files cover inside the range (null: none), and `archiveEndMs`, where its files end (null: it has none).
      */
     archiveOnly: z.object({

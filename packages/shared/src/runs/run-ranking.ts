@@ -1,6 +1,6 @@
 /**
  * The ranking a candle run used: its coins in order, each with the 24h quote volume it was ranked by and whether the
- * exchange still lists it. Recorded with the run when it is created (`collection_runs.ranking`), so that a backtest
+ * exchange still trades it. Recorded with the run when it is created (`collection_runs.ranking`), so that a backtest
  * can tell which universe a run's data is, and shown by `ferry status` and the admin API's run report.
  */
 export interface RunRanking {
@@ -19,7 +19,10 @@ export interface RankingEntry {
   rank: number;
   /** Unified symbol, e.g. BTC/USDT. */
   symbol: string;
-  /** False for a coin the exchange no longer lists (its history comes from archive files only). */
+  /**
+   * False for a coin the exchange no longer trades: gone from exchangeInfo, or listed there as not trading (Binance
+   * BREAK). Its history comes from archive files only.
+   */
   listed: boolean;
   /** The 24h quote volume it was ranked by; null when nothing ranked it (delisted coins, --symbols). */
   quote_volume: number | null;

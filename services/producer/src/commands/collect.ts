@@ -27,7 +27,7 @@ export const collectCommand: CliCommand = (program, io) => {
     .option('--end <iso>', 'end (exclusive, no later than now; default: the last closed candle)')
     .addOption(new Option('--source <source>', 'auto = Binance\'s archive files where they exist, REST for the rest; rest; archive')
       .default('auto'))
-    .option('--include-delisted', 'also the coins the exchange no longer lists whose archive files lie in the range (needs the archive)')
+    .option('--include-delisted', 'also the coins the exchange no longer trades (delisted, or halted: BREAK) whose archive files lie in the range (needs the archive)')
     .option('--wait', 'show progress until the run ends, then a summary; exit 0 only if every coin is complete')
     .option('--json', 'print a machine-readable summary')
     .actionWithExitCode(({ wait, json, ...options }: CollectCommandOptions) => withCliContext(io, {
