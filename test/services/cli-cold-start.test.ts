@@ -64,6 +64,17 @@ describe('ferry starts without loading what it does not run', () => {
     expect(run.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
   });
 
+  it.each([
+    [['collect', '--days', 'abc']],
+    [['collect', '--source', 'nowhere', '--include-delisted']],
+  ])('ferry %j checks --source and --include-delisted without loading the archive\'s reader and stores', async (args) => {
+    // They need a few constants and one pure check (archive/sources); the archive's folder brings its zip reader
+    // (yauzl), its PostgreSQL COPY (pg-copy-streams) and its download pool (p-limit).
+    const run = await ferryLoading(args);
+    expect(run.code, run.output).toBe(2);
+    expect(run.packages.filter((p) => ['yauzl', 'pg-copy-streams', 'p-limit', ...HEAVY].includes(p))).toEqual([]);
+  });
+
   it('a command loads the clients it opens (the recorder sees them)', async () => {
     const run = await ferryLoading(['keys', 'list'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/ferry' });
     expect(run.output).toContain('cannot reach PostgreSQL (DATABASE_URL)');

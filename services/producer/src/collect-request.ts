@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { CollectRequest } from '@ferry/shared/collect';
 import { isoDateString, isTimeframe, parseIsoDate, TIMEFRAME_NAMES, type FerryConfig, type Timeframe } from '@ferry/shared/core';
 import { COLLECTION_MODES } from '@ferry/shared/jobs/payloads';
-import { ARCHIVE_EXCHANGES, COLLECT_SOURCES, includeDelistedProblem } from '@ferry/shared/archive';
+// The light module, not the archive's folder (its client, zip reader and stores): checks load no more than they need.
+import { ARCHIVE_EXCHANGES, COLLECT_SOURCES, includeDelistedProblem } from '@ferry/shared/archive/sources';
 import { UsageError } from './errors.js';
 
 const intIn = (min: number, max: number) =>

@@ -6,3 +6,4 @@ export * from './layout.js';
 export * from './plan.js';
 export * from './queue-archive-files.js';
 export * from './read-archive-zip.js';
+export * from './sources.js';

@@ -6,9 +6,6 @@
  */
 export type ArchivePeriod = 'monthly' | 'daily';
 
-/** Exchanges whose history ferry can take from an archive. */
-export const ARCHIVE_EXCHANGES: readonly string[] = ['binance'];
-
 /** A zip of the archive, as its key says. */
 export interface ArchiveZip {
   key: string;

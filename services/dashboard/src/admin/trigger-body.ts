@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { COLLECT_DEFAULTS, type CollectRequest } from '@ferry/shared/collect';
 import { TIMEFRAME_NAMES, isoDateString, isTimeframe, parseIsoDate, type FerryConfig, type Timeframe } from '@ferry/shared/core';
 import { COLLECTION_MODES } from '@ferry/shared/jobs';
-import { COLLECT_SOURCES, includeDelistedProblem } from '@ferry/shared/archive';
+import { COLLECT_SOURCES, includeDelistedProblem } from '@ferry/shared/archive/sources';
 import type { FieldProblem } from '../http-answer.js';
 
 
