@@ -3,10 +3,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, createLogger, loadConfig, type FerryConfig } from '@ferry/shared/core';
 import { JobName, JobProducer, QueueName, type RunningWorkers } from '@ferry/shared/jobs';
 import { collectionStatus } from '../../services/dashboard/src/admin/collection-handlers.js';
-import { COLLECTION_SCHEDULERS, upsertCollectionSchedules } from '../../services/dashboard/src/scheduler/collection-schedules.js';
+import { COLLECTION_SCHEDULERS, ScheduleError, upsertCollectionSchedules } from '../../services/dashboard/src/scheduler/collection-schedules.js';
 import { RUN_PRUNING_SCHEDULER, runPruningEveryMs, upsertRunPruning } from '../../services/dashboard/src/scheduler/run-pruning.js';
 import { startScheduleWorker, type PruneRunsResult, type ScheduledCollectionResult } from '../../services/dashboard/src/scheduler/schedule-worker.js';
-import { createOrReuseRun } from '@ferry/shared/runs';
+import { createOrReuseRun, type RunRanking } from '@ferry/shared/runs';
+import { startBinanceArchiveEmulator, type ArchiveEmulator } from '@ferry/emulators/binance-archive';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 import { waitFor } from '../support/wait.js';
 
@@ -14,12 +15,21 @@ const NOW = Date.UTC(2026, 9, 20, 5, 30);
 
 describe('collection schedules: configuration', () => {
   it('defaults to every 6 hours and a weekly gap fill', () => {
-    expect(loadConfig({}).schedules).toEqual({ collection: '0 */6 * * *', gapFill: '0 3 * * 0', explicit: { collection: false, gapFill: false } });
+    expect(loadConfig({}).schedules).toEqual({
+      collection: '0 */6 * * *', gapFill: '0 3 * * 0', includeDelisted: false,
+      explicit: { collection: false, gapFill: false, includeDelisted: false },
+    });
   });
 
   it('turns off a schedule with off', () => {
     expect(loadConfig({ COLLECTION_SCHEDULE: 'off', GAP_FILL_SCHEDULE: 'off' }).schedules)
-      .toEqual({ collection: null, gapFill: null, explicit: { collection: true, gapFill: true } });
+      .toEqual({ collection: null, gapFill: null, includeDelisted: false, explicit: { collection: true, gapFill: true, includeDelisted: false } });
+  });
+
+  it('takes delisted coins into scheduled collections with SCHEDULE_INCLUDE_DELISTED, refusing what is not true or false', () => {
+    expect(loadConfig({ SCHEDULE_INCLUDE_DELISTED: 'true' }).schedules).toMatchObject({ includeDelisted: true, explicit: { includeDelisted: true } });
+    expect(loadConfig({ SCHEDULE_INCLUDE_DELISTED: 'false' }).schedules).toMatchObject({ includeDelisted: false, explicit: { includeDelisted: true } });
+    expect(() => loadConfig({ SCHEDULE_INCLUDE_DELISTED: 'sometimes' })).toThrow(/SCHEDULE_INCLUDE_DELISTED.*true or false/);
   });
 
   it.each([['COLLECTION_SCHEDULE', '61 * * * *'], ['GAP_FILL_SCHEDULE', 'weekly'], ['COLLECTION_SCHEDULE', '* *']])(
@@ -38,7 +48,14 @@ describe('collection schedules: BullMQ job schedulers and the schedule worker', 
 
   /** A dashboard's configuration with these schedules, set explicitly unless `explicit` is false. */
   const configWith = (collection: string | null, gapFill: string | null, explicit = true): FerryConfig =>
-    ({ ...h.config, schedules: { collection, gapFill, explicit: { collection: explicit, gapFill: explicit } } });
+    ({ ...h.config, schedules: { collection, gapFill, includeDelisted: false, explicit: { collection: explicit, gapFill: explicit, includeDelisted: false } } });
+  /** Default schedules, SCHEDULE_INCLUDE_DELISTED as given (undefined: not set), with ARCHIVE_URL set or not. */
+  const configDelisted = (includeDelisted: boolean | undefined, archive = true): FerryConfig => ({
+    ...h.config,
+    archive: { ...h.config.archive, explicit: archive },
+    schedules: { collection: '0 */6 * * *', gapFill: '0 3 * * 0', includeDelisted: includeDelisted ?? false,
+      explicit: { collection: false, gapFill: false, includeDelisted: includeDelisted !== undefined } },
+  });
 
   beforeAll(async () => {
     h = await startCryptoHarness({ emulator: { nowMs: NOW }, startWorker: false });
@@ -112,6 +129,43 @@ describe('collection schedules: BullMQ job schedulers and the schedule worker', 
       expect(await patterns()).toEqual({ 'collection-forward': '0 */6 * * *', 'collection-gap-fill': '0 3 * * 0' });
     });
 
+    describe('SCHEDULE_INCLUDE_DELISTED', () => {
+      const dataOf = async () => Object.fromEntries((await schedules.getJobSchedulers()).map((s) => [s.key, s.template?.data]));
+
+      it('puts include-delisted into both schedules\' jobs', async () => {
+        expect(await upsertCollectionSchedules(producer, configDelisted(true))).toEqual([]);
+        expect(await dataOf()).toEqual({
+          'collection-forward': { mode: 'forward', includeDelisted: true },
+          'collection-gap-fill': { mode: 'gap_fill', includeDelisted: true },
+        });
+      });
+
+      it('one without the setting keeps what another set explicitly; an explicit false replaces it; both warn naming both', async () => {
+        await upsertCollectionSchedules(producer, configDelisted(true));
+        expect(await upsertCollectionSchedules(producer, configDelisted(undefined))).toEqual([
+          'SCHEDULE_INCLUDE_DELISTED is not set here (default false): keeping the shared schedules\' setting true; set SCHEDULE_INCLUDE_DELISTED to change it',
+        ]);
+        expect(Object.values(await dataOf()).every((d) => d?.includeDelisted === true)).toBe(true);
+        expect(await upsertCollectionSchedules(producer, configDelisted(false))).toEqual([
+          'SCHEDULE_INCLUDE_DELISTED=false replaces the shared schedules\' setting true (set by another dashboard or an earlier start)',
+        ]);
+        expect(await dataOf()).toEqual({ 'collection-forward': { mode: 'forward' }, 'collection-gap-fill': { mode: 'gap_fill' } });
+      });
+
+      it('refuses it where the dashboard cannot use the archive, naming the variable and why, and changes nothing', async () => {
+        await upsertCollectionSchedules(producer, configDelisted(undefined));
+        // The harness points EXCHANGE_URL at the emulator; without ARCHIVE_URL, auto does not use the real archive.
+        const refused = upsertCollectionSchedules(producer, configDelisted(true, false));
+        await expect(refused).rejects.toThrow(ScheduleError);
+        await expect(refused).rejects.toThrow('SCHEDULE_INCLUDE_DELISTED=true: delisted coins\' history is only in the archive\'s files ' +
+          '(REST does not serve coins the exchange no longer lists), and source auto does not use it while EXCHANGE_URL points binance ' +
+          'elsewhere: set ARCHIVE_URL too');
+        expect(await dataOf()).toEqual({ 'collection-forward': { mode: 'forward' }, 'collection-gap-fill': { mode: 'gap_fill' } });
+        // Not remembered: a dashboard without the setting still follows the schedules as they are.
+        expect(await upsertCollectionSchedules(producer, configDelisted(undefined))).toEqual([]);
+      });
+    });
+
     it('an explicit setting, off included, replaces a different shared schedule and warns naming both', async () => {
       await upsertCollectionSchedules(producer, configWith('0 */6 * * *', '0 3 * * 0'));
       expect(await upsertCollectionSchedules(producer, configWith(null, '0 3 * * 0'))).toEqual([
@@ -143,6 +197,54 @@ describe('collection schedules: BullMQ job schedulers and the schedule worker', 
     await schedules.add(JobName.ScheduledCollection, { mode: 'gap_fill' }, { jobId: 'fire-2' });
     expect(await finished('fire-2')).toEqual({ skipped: `run ${first.runId} is queued` });
     expect((await h.db.pool.query('SELECT count(*)::int AS n FROM collection_runs')).rows[0].n).toBe(1);
+  }, 60_000);
+
+  it('a scheduled job asking for delisted coins fails for good, naming the field, where the worker cannot use the archive', async () => {
+    worker ??= await startScheduleWorker({ config: h.config, db: h.db.pool, redis: h.redis, logger });
+    const job = await schedules.add(JobName.ScheduledCollection, { mode: 'forward', includeDelisted: true }, { jobId: 'fire-delisted' });
+    const reason = await waitFor(async () => {
+      const found = await Job.fromId(schedules, job.id!);
+      return found && (await found.getState()) === 'failed' ? found.failedReason : undefined;
+    }, { what: 'the failed scheduled job', timeoutMs: 30_000 });
+    expect(reason).toMatch(/^include_delisted: delisted coins' history is only in the archive's files .*set ARCHIVE_URL too, or use source archive$/);
+    expect((await Job.fromId(schedules, job.id!))!.attemptsMade).toBe(1);
+  }, 60_000);
+});
+
+describe('a scheduled collection with SCHEDULE_INCLUDE_DELISTED', () => {
+  let archive: ArchiveEmulator;
+  let h: CryptoHarness;
+  let worker: RunningWorkers | undefined;
+  beforeAll(async () => {
+    // Three coins keep the default 1095 days of a schedule quick to plan; WAVES is BREAK, halted 2026-09-26.
+    archive = await startBinanceArchiveEmulator({ settings: { nowMs: NOW, coinCount: 3 } });
+    h = await startCryptoHarness({ emulator: { nowMs: NOW, coinCount: 3 }, env: { ARCHIVE_URL: archive.url }, startWorker: false });
+  }, 60_000);
+  afterAll(async () => {
+    await worker?.close(0);
+    await h?.close();
+    await archive?.close();
+  });
+
+  it('queues a run that takes the coins the exchange no longer trades from the archive, and records them in its ranking', async () => {
+    worker = await startScheduleWorker({ config: h.config, db: h.db.pool, redis: h.redis, logger: createLogger({ name: 'test', level: 'silent' }) });
+    const schedules = new JobProducer({ connection: h.redis, prefix: h.prefix, attempts: 3 });
+    try {
+      await schedules.queue(QueueName.Schedules).add(JobName.ScheduledCollection, { mode: 'forward', includeDelisted: true }, { jobId: 'fire-delisted' });
+      const result = await waitFor(async () => {
+        const job = await Job.fromId(schedules.queue(QueueName.Schedules), 'fire-delisted');
+        return job && (await job.getState()) === 'completed' ? (job.returnvalue as ScheduledCollectionResult) : undefined;
+      }, { what: 'the scheduled job', timeoutMs: 30_000 });
+      const run = await h.db.pool.query<{ id: string; params: Record<string, unknown>; ranking: RunRanking }>(
+        'SELECT id, params, ranking FROM collection_runs');
+      expect(run.rows).toHaveLength(1);
+      expect(run.rows[0]!.id).toBe(result.runId);
+      expect(run.rows[0]!.params).toMatchObject({ mode: 'forward', includeDelisted: true, source: 'archive' });
+      expect(run.rows[0]!.ranking.entries.map((e) => [e.symbol, e.listed]))
+        .toEqual([['BTC/USDT', true], ['ETH/USDT', true], ['BNB/USDT', true], ['WAVES/USDT', false]]);
+    } finally {
+      await schedules.close();
+    }
   }, 60_000);
 });
 

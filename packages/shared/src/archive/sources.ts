@@ -35,16 +35,17 @@ export function usesArchive(source: CollectSource, exchange: string, config: Pic
 /**
  * Why `include delisted` cannot be done with this source, or undefined when it can: a delisted coin's history is in
  * the archive's files only (REST does not serve coins the exchange no longer lists). `sourceOption` names the
- * caller's option (`--source`, `source`).
+ * caller's option (`--source`, `source`); null when the caller has none to change (schedules take `auto`).
  */
 export function includeDelistedProblem(source: CollectSource, exchange: string, config: Pick<FerryConfig, 'exchange' | 'archive'>,
-  sourceOption = '--source'): string | undefined {
+  sourceOption: string | null = '--source'): string | undefined {
   const why = 'delisted coins\' history is only in the archive\'s files (REST does not serve coins the exchange no longer lists)';
-  if (source === 'rest') return `${why}, and ${sourceOption} rest never uses the archive: use ${sourceOption} auto or archive`;
+  const option = sourceOption ?? 'source';
+  if (source === 'rest') return `${why}, and ${option} rest never uses the archive: use ${option} auto or archive`;
   if (!ARCHIVE_EXCHANGES.includes(exchange)) return `${why}, and ${exchange} has none (only ${ARCHIVE_EXCHANGES.join(', ')} have one)`;
   if (!usesArchive(source, exchange, config)) {
-    return `${why}, and ${sourceOption} auto does not use it while EXCHANGE_URL points ${exchange} elsewhere: set ARCHIVE_URL too, ` +
-      `or use ${sourceOption} archive`;
+    return `${why}, and ${option} auto does not use it while EXCHANGE_URL points ${exchange} elsewhere: set ARCHIVE_URL too` +
+      (sourceOption === null ? '' : `, or use ${sourceOption} archive`);
   }
   return undefined;
 }

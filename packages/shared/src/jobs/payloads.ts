@@ -158,8 +158,11 @@ export const ingestArchiveFilePayload = z
 export type IngestArchiveFilePayload = z.infer<typeof ingestArchiveFilePayload>;
 
 /** Payload schema per job name; later job kinds add theirs here. */
-/** A scheduled collection: which mode; everything else is the defaults of `ferry collect`. */
-export const scheduledCollectionPayload = z.object({ mode: z.enum(COLLECTION_MODES) }).strict();
+/**
+ * A scheduled collection: which mode, and whether it takes the coins the exchange no longer trades (from the
+ * archive: source auto); everything else is the defaults of `ferry collect`.
+ */
+export const scheduledCollectionPayload = z.object({ mode: z.enum(COLLECTION_MODES), includeDelisted: z.boolean().optional() }).strict();
 export type ScheduledCollectionPayload = z.infer<typeof scheduledCollectionPayload>;
 
 /** Pruning of finished runs: the age comes from RUN_RETENTION of the worker that runs it, not from the job. */

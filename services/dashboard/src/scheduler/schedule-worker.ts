@@ -34,8 +34,9 @@ export function scheduleFeature(deps: FeatureDeps): WorkerFeature {
         },
       },
       [JobName.ScheduledCollection]: {
-        async run({ mode }): Promise<ScheduledCollectionResult> {
-          const parsed = parseTriggerBody({ mode }, config);
+        async run({ mode, includeDelisted }): Promise<ScheduledCollectionResult> {
+          // Checked again here: the worker's settings, not the dashboard's that made the schedule, must use the archive.
+          const parsed = parseTriggerBody({ mode, ...(includeDelisted ? { include_delisted: true } : {}) }, config);
           if (!parsed.ok) throw new UnrecoverableError(parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; '));
           try {
             const outcome = await queueCollectionIfIdle(parsed.request, deps);

@@ -64,10 +64,16 @@ export interface FerryConfig {
     trustProxy: false | number | string[];
   };
   /**
-   * Cron patterns (UTC) of the scheduled collections; null = that schedule is off. `explicit` says which were set
-   * rather than left to their default: only those may replace the schedule the dashboards share in Redis.
+   * Cron patterns (UTC) of the scheduled collections; null = that schedule is off. `includeDelisted`: both also take
+   * the coins the exchange no longer trades (SCHEDULE_INCLUDE_DELISTED). `explicit` says which were set rather than
+   * left to their default: only those may replace what the dashboards share in Redis.
    */
-  schedules: { collection: string | null; gapFill: string | null; explicit: { collection: boolean; gapFill: boolean } };
+  schedules: {
+    collection: string | null;
+    gapFill: string | null;
+    includeDelisted: boolean;
+    explicit: { collection: boolean; gapFill: boolean; includeDelisted: boolean };
+  };
   metricsPort: number;
 }
 
@@ -148,7 +154,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     schedules: {
       collection: v.COLLECTION_SCHEDULE,
       gapFill: v.GAP_FILL_SCHEDULE,
-      explicit: { collection: isSet(merged, 'COLLECTION_SCHEDULE'), gapFill: isSet(merged, 'GAP_FILL_SCHEDULE') },
+      includeDelisted: v.SCHEDULE_INCLUDE_DELISTED,
+      explicit: {
+        collection: isSet(merged, 'COLLECTION_SCHEDULE'),
+        gapFill: isSet(merged, 'GAP_FILL_SCHEDULE'),
+        includeDelisted: isSet(merged, 'SCHEDULE_INCLUDE_DELISTED'),
+      },
     },
     metricsPort: v.METRICS_PORT,
   };

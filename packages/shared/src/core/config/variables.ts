@@ -387,6 +387,12 @@ export const VARIABLES = {
     expected: 'a cron expression such as 0 3 * * 0, or off',
     doc: 'When the dashboard queues a gap_fill collection (UTC cron; off = never).',
   }),
+  SCHEDULE_INCLUDE_DELISTED: spec({
+    schema: bool,
+    default: 'false',
+    expected: 'true or false',
+    doc: 'Scheduled collections also take the coins the exchange no longer trades, from the archive (as `ferry collect --include-delisted`; source auto).',
+  }),
   METRICS_PORT: spec({
     schema: int(0, 65535),
     default: '0',
