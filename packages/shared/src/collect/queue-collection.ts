@@ -68,8 +68,8 @@ export interface NotTradingSymbol {
 }
 
 /**
- * Coins asked for by name that the exchange does not list, or lists as not trading: the request is wrong, nothing is
- * queued. A halted coin is refused rather than collected from REST: its candles stop at the halt, so its item could
+ * Coins asked for by name that the exchange does not list, or lists as stopped (BREAK): the request is wrong, nothing
+ * is queued. A stopped coin is refused rather than collected from REST: its candles end at the halt, so its item could
  * never be complete; `--include-delisted` takes its history from the archive's files, as a delisted coin's.
  */
 export class UnlistedSymbolsError extends Error {
@@ -200,7 +200,10 @@ async function chooseCoins(request: CollectRequest, source: CcxtCandleSource, ar
       for (const symbol of [...unlisted, ...halted]) if (await archiveHasSymbol(archive, symbol)) delisted.add(symbol);
     }
     const unknown = unlisted.filter((s) => !delisted.has(s));
-    const notTrading = halted.filter((s) => !delisted.has(s)).map((symbol) => ({ symbol, status: statusOf(listed[symbol]) }));
+    // BREAK is how Binance keeps the pairs it stopped, many delisted for good. HALT, END_OF_DAY and CANCEL_ONLY are
+    // pauses: REST collects such a coin as any other, its history up to the pause and after.
+    const notTrading = halted.filter((s) => !delisted.has(s)).map((symbol) => ({ symbol, status: statusOf(listed[symbol]) }))
+      .filter((n) => n.status === 'BREAK');
     if (unknown.length > 0 || notTrading.length > 0) {
       throw new UnlistedSymbolsError(request.exchange, unknown, notTrading, Boolean(request.includeDelisted));
     }
