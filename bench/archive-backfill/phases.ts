@@ -63,9 +63,9 @@ try {
     });
     rows += batches.reduce((n, b) => n + b.length, 0);
     const payload = { runId, exchange: 'binance' as const, symbol: series.symbol, timeframe: '1m', key: f.key, startMs: f.start, endMs: f.end, etag: 'x' };
-    const deps = { db: db.pool, archive: client, workDir: dir, log: () => undefined };
-    await timed('the file job: download + ingest', () => ingestArchiveFile(payload, deps));
-    await timed('render the month from PostgreSQL', () =>
+    const deps = { db: db.pool, archive: client, workDir: dir, log: () => undefined, files: { dataDir: dir, chainSync: async () => undefined } };
+    await timed('the file job: download + ingest + its month file from the rows', () => ingestArchiveFile(payload, deps));
+    await timed('render the month from PostgreSQL (as before)', () =>
       renderSeriesFile({ kind: 'candles', ...series }, { db: db.pool, dataDir: dir }, { period: { start: f.start, end: f.end } }));
   }
   await timed('the coin\'s render (keeps every month)', () => renderSeriesFiles({ kind: 'candles', ...series }, { db: db.pool, dataDir: dir }));

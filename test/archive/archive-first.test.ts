@@ -1,3 +1,6 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveFeature } from '@ferry/shared/archive';
@@ -8,6 +11,9 @@ import { QueueName, startWorkers } from '@ferry/shared/jobs';
 import type { RunSummary } from '@ferry/shared/runs';
 import { DEFAULT_OUTAGE } from '@ferry/emulators/binance';
 import { ArchiveCounter, startBinanceArchiveEmulator, type ArchiveEmulator } from '@ferry/emulators/binance-archive';
+import { contentHashOfFile, type Candle } from '@ferry/shared/core';
+import { readCandleFile } from '@ferry/shared/parquet';
+import { currentRenderPath, filePeriodOf, localPathOf, renderSeriesFile } from '@ferry/shared/series-files';
 import { startCryptoHarness, type CryptoHarness } from '../support/crypto-harness.js';
 
 const H = 3_600_000;
@@ -64,6 +70,27 @@ describe('ferry collect --source auto: archive files first, REST for the rest', 
     expect(archive.control.counter(ArchiveCounter.zips)).toBeGreaterThanOrEqual(92);
   });
 
+  it('writes a monthly file\'s month file in the file job, from its rows: the bytes a render from PostgreSQL gives', async () => {
+    const series = { kind: 'candles', exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' } as const;
+    const september = { start: Date.UTC(2026, 8, 1), end: Date.UTC(2026, 9, 1) };
+    const [job] = (await archiveFiles.getCompleted()).filter((j) => (j.data as { key: string }).key.endsWith('BTCUSDT-1h-2026-09.zip'));
+    const { logs } = await archiveFiles.getJobLogs(job!.id!);
+    const relativePath = await currentRenderPath(h.db.pool, series, september);
+    const { size } = await stat(localPathOf(h.config.dataDir, relativePath!));
+    // September less the maintenance hole (DEFAULT_OUTAGE).
+    const rows = 720 - (DEFAULT_OUTAGE.end - DEFAULT_OUTAGE.start) / H;
+    expect(logs).toContain(`wrote ${relativePath} (${rows} rows, ${size} bytes)`);
+    expect(logs.some((l) => l.startsWith('chained sync job '))).toBe(true);
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), 'ferry-render-'));
+    try {
+      const fromPostgres = await renderSeriesFile(series, { db: h.db.pool, dataDir: elsewhere }, { period: september });
+      expect(fromPostgres!.relativePath).toBe(relativePath);
+      expect(fromPostgres!.contentHash).toBe(await contentHashOfFile(localPathOf(h.config.dataDir, relativePath!)));
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('records the maintenance hole inside a monthly file in the exchange-gap ledger', async () => {
     const gaps = await knownExchangeGaps(h.db.pool, { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' });
     expect(gaps).toContainEqual({ start: DEFAULT_OUTAGE.start, end: DEFAULT_OUTAGE.end });
@@ -94,6 +121,12 @@ describe('ferry collect --source auto: archive files first, REST for the rest', 
     const again = await collect(['--symbols', 'BNB', '--days', '60', '--timeframe', '1h']);
     expect(again.stderr).toMatch(/with 1 archive file\(s\)/);
     expect(await stored(bnb)).toEqual(truth);
+    // Its month's Parquet file holds the new rows too: same span and count as before, other volumes.
+    const series = { kind: 'candles', exchange: 'binance', symbol: bnb, timeframe: '1h' } as const;
+    const october = await currentRenderPath(h.db.pool, series, filePeriodOf('1h', Date.UTC(2026, 9, 2)));
+    const inFile: Candle[] = [];
+    for await (const page of readCandleFile(localPathOf(h.config.dataDir, october!))) inFile.push(...page);
+    expect(inFile).toEqual(truth.filter((c) => c.openTime >= Date.UTC(2026, 9, 1)));
   });
 
   it('reads monthly files in milliseconds before 2025 and microseconds after, with and without header rows', async () => {

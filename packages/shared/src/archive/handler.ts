@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { chainFileSync } from '../backup/chain-sync.js';
 import { JobName } from '../jobs/names.js';
 import type { IngestArchiveFilePayload } from '../jobs/payloads.js';
 import type { FeatureDeps, WorkerFeature } from '../jobs/workers.js';
@@ -11,7 +12,7 @@ import { ingestArchiveFile, type ArchiveFileResult } from './ingest-archive-file
  * runs without it and fetches its period from REST.
  */
 export function archiveFeature(deps: FeatureDeps): WorkerFeature {
-  const { config, db, logger } = deps;
+  const { config, db, logger, producer } = deps;
   const archive = new ArchiveClient({ baseUrl: config.archive.baseUrl, timeoutMs: config.exchange.timeoutMs });
   const workDir = path.join(config.dataDir, 'cache', 'archive');
   return {
@@ -19,6 +20,10 @@ export function archiveFeature(deps: FeatureDeps): WorkerFeature {
       [JobName.IngestArchiveFile]: {
         run: (payload: IngestArchiveFilePayload, ctx): Promise<ArchiveFileResult> => ingestArchiveFile(payload, {
           db, archive, workDir, signal: ctx.signal,
+          files: {
+            dataDir: config.dataDir,
+            chainSync: async (syncPayload) => void ctx.log(`chained sync job ${await chainFileSync({ producer, db, sync: config.sync }, syncPayload)}`),
+          },
           log: (message) => {
             logger.debug({ jobId: ctx.job.id }, message);
             ctx.log(message);

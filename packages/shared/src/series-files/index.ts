@@ -1,4 +1,5 @@
 export * from './file-name.js';
+export * from './file-periods.js';
 export * from './parse-file-name.js';
 export * from './renders.js';
 export * from './render-series-file.js';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { resolveInsideDataDir } from '../backup/path-inside-data-dir.js';
 import type { Candle } from '../core/candle.js';
+import type { CandleColumns } from '../core/candle-columns.js';
 import { contentHashOfFile } from '../core/content-hash.js';
 import { Budget } from '../core/map-concurrently.js';
 import { timeframeMs, type Timeframe } from '../core/timeframes.js';
@@ -13,8 +14,8 @@ import { barSpan, barSpansByMonth, readBarPages } from '../postgres/bar-store.js
 import { candleSpan, candleSpansByMonth, readCandlePages } from '../postgres/candle-store.js';
 import type { Range } from '../core/range.js';
 import { candleFilePath, candleSeriesDirectory } from './file-name.js';
-import { ALL_TIME, filePeriodOf, filesPerMonth, planSeriesFiles, type PeriodSpan, type PlannedSeriesFile } from './file-periods.js';
-import { planRenderReplacement } from './renders.js';
+import { ALL_TIME, filePeriodOf, filesPerMonth, nextMonthStart, planSeriesFiles, type PeriodSpan, type PlannedSeriesFile } from './file-periods.js';
+import { parseSeriesRender, planRenderReplacement } from './renders.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -31,7 +32,8 @@ const renderSlots = new Budget(RENDERS_AT_ONCE);
  * keyset page at a time (memory stays flat whatever the length), written through the one Parquet writer, which hashes
  * the bytes as they go, and then the earlier renders they replace are removed (renders.ts). A daily series is one
  * file holding all PostgreSQL has of it; an intraday series is one file per UTC month (file-periods.ts), and only the
- * months whose rows changed are written again.
+ * months whose rows changed are written again. Whoever replaces rows (an archive file) removes the renders of their
+ * period first (forgetRendersOf), and may write a month it holds whole from its own rows (renderSeriesFileFromRows).
  */
 
 /** Which rows: a coin's candles on an exchange, or a flat-file ticker's bars. */
@@ -105,7 +107,7 @@ export async function renderSeriesFiles(series: SeriesOfFile, deps: RenderDeps):
   for (const file of planned) {
     // Any other kept month is hashed from disk and its sync chained again: an attempt killed between writing it and
     // chaining its sync (kill -9 in the chaos suite) would leave it off the backup otherwise. Same bytes, same job id.
-    if (!unchanged.has(file.relativePath)) files.push(await renderPlanned(series, deps, file));
+    if (!unchanged.has(file.relativePath)) files.push(await renderPlanned(series, deps.dataDir, file, fromPostgres(deps.db, series)));
   }
   // One listing for the whole series; a crash before this only leaves work for its next render.
   const beside = await localFilesIn(deps.dataDir, seriesDirectory(series));
@@ -143,24 +145,69 @@ export async function renderSeriesFile(series: SeriesOfFile, deps: RenderDeps, o
   const span = period && (await spanOf(deps.db, series, period));
   if (!span) return undefined;
   const [file] = planSeriesFiles({ symbol: symbolOf(series), timeframe: series.timeframe, spans: [span], rowsOnDisk: new Map() });
-  const rendered = await renderPlanned(series, deps, file!);
-  const replacement = await replaceEarlierRenders(deps.dataDir, rendered.relativePath);
+  return withEarlierRendersReplaced(deps.dataDir, await renderPlanned(series, deps.dataDir, file!, fromPostgres(deps.db, series)));
+}
+
+async function withEarlierRendersReplaced(dataDir: string, rendered: RenderedSeriesFile): Promise<RenderedSeriesFile> {
+  const replacement = await replaceEarlierRenders(dataDir, rendered.relativePath);
   rendered.replaced = replacement.superseded.filter((p) => p !== rendered.relativePath);
   if (replacement.newest !== rendered.relativePath) rendered.supersededBy = replacement.newest;
   return rendered;
 }
 
+/**
+ * Renders the file of `period` (filePeriodOf: a month of an intraday series) from `rows`, which the caller vouches are
+ * every row PostgreSQL now holds there (an archive's monthly file, just stored in one transaction): the same bytes a
+ * render from PostgreSQL writes, without reading a month of rows back. Undefined when there are no rows.
+ */
+export async function renderSeriesFileFromRows(series: SeriesOfFile, deps: Pick<RenderDeps, 'dataDir'>, period: Range,
+  rows: CandleColumns): Promise<RenderedSeriesFile | undefined> {
+  if (rows.length === 0) return undefined;
+  const span = { first: rows.openTime(0), last: rows.openTime(rows.length - 1), count: rows.length };
+  const own = filePeriodOf(series.timeframe, span.first);
+  if (own.start !== period.start || own.end !== period.end || span.last >= period.end) {
+    throw new Error(`rows of ${describeSeries(series)} from ${new Date(span.first).toISOString()} to ${new Date(span.last).toISOString()} ` +
+      `are not one file's period [${new Date(period.start).toISOString()}, ${new Date(period.end).toISOString()})`);
+  }
+  const [file] = planSeriesFiles({ symbol: symbolOf(series), timeframe: series.timeframe, spans: [span], rowsOnDisk: new Map() });
+  return withEarlierRendersReplaced(deps.dataDir, await renderPlanned(series, deps.dataDir, file!, () => rows));
+}
+
+/**
+ * Removes the local renders of the files holding `period` (its month, or a daily series' one file) before the rows
+ * there are replaced: a render of the old rows would otherwise be kept by the next render of the series, which tells
+ * files apart by their span and row count, not their values. Whatever happens after, the series' next render writes
+ * the file again from PostgreSQL. Returns the paths removed.
+ */
+export async function forgetRendersOf(dataDir: string, series: SeriesOfFile, period: Range): Promise<string[]> {
+  const slots = new Set<string>();
+  for (let month = period.start; month < period.end; month = nextMonthStart(month)) {
+    const probe = candleFilePath({ symbol: symbolOf(series), timeframe: series.timeframe, startMs: month, endMs: month });
+    slots.add(parseSeriesRender(probe)!.slot);
+    if (!filesPerMonth(series.timeframe)) break;
+  }
+  const removed: string[] = [];
+  for (const relativePath of await localFilesIn(dataDir, seriesDirectory(series))) {
+    const render = parseSeriesRender(relativePath);
+    if (!render || !slots.has(render.slot)) continue;
+    await rm(localPathOf(dataDir, relativePath), { force: true });
+    removed.push(relativePath);
+  }
+  return removed;
+}
+
 /** Writes a planned file (or, kept, hashes it from disk); replacing earlier renders is the caller's. */
-async function renderPlanned(series: SeriesOfFile, deps: RenderDeps, file: PlannedSeriesFile): Promise<RenderedSeriesFile> {
+async function renderPlanned(series: SeriesOfFile, dataDir: string, file: PlannedSeriesFile,
+  rowsOf: (rows: Range) => Iterable<Candle> | AsyncIterable<Candle>): Promise<RenderedSeriesFile> {
   // Through links only into DATA_DIR: a render may not overwrite what a link points to.
-  const localPath = await resolveInsideDataDir(deps.dataDir, file.relativePath);
+  const localPath = await resolveInsideDataDir(dataDir, file.relativePath);
   let facts = file.action === 'keep' ? await existingFacts(localPath) : undefined;
   let rows = file.count;
   const written = facts === undefined;
   if (!facts) {
     // The rows the name promises, whatever is inserted meanwhile outside them.
     const out = await renderSlots.use(1, () =>
-      writeCandlesParquet(localPath, flatten(pagesOf(deps.db, series, file.rows)), { expectedRows: file.count }));
+      writeCandlesParquet(localPath, rowsOf(file.rows), { expectedRows: file.count }));
     facts = { size: out.bytes, mtimeMs: out.mtimeMs, contentHash: out.contentHash };
     rows = out.rows;
   }
@@ -277,6 +324,11 @@ async function rowsOnDisk(dataDir: string, spans: readonly PeriodSpan[], series:
     if (rows !== undefined) counts.set(relativePath, rows);
   }
   return counts;
+}
+
+/** The rows of a file, read from PostgreSQL a keyset page at a time. */
+function fromPostgres(db: Queryable, series: SeriesOfFile): (rows: Range) => AsyncIterable<Candle> {
+  return (rows) => flatten(pagesOf(db, series, rows));
 }
 
 function pagesOf(db: Queryable, series: SeriesOfFile, range: Range): AsyncIterable<Candle[]> {
