@@ -311,7 +311,7 @@ try {
   }, {
     bench: 'archive-backfill',
     measure: 'the same, the archive files alone: from the first file job starting to the last one in (download, verify, parse, ' +
-      'ingest), without planning, the REST tail and the Parquet files',
+      'ingest, each monthly file\'s month file), without planning, the REST tail and the coins\' jobs',
     result: `${Math.round(auto.fileRows / auto.filePhaseS).toLocaleString('en-US')} candles/s (${auto.fileRows.toLocaleString('en-US')} rows in ${auto.filePhaseS.toFixed(1)} s)`,
     baseline: `${Math.round(copy).toLocaleString('en-US')} candles/s via COPY`,
     ratio: auto.fileRows / auto.filePhaseS / copy,
