@@ -182,18 +182,20 @@ export async function finishItem(db: Queryable, runId: string, itemKey: string, 
  */
 export async function recordItemOutcome(db: Queryable, runId: string, itemKey: string, outcome: ItemOutcome): Promise<ItemStatus | undefined> {
   // The status it had before, read in the same statement: a retried item that had failed may have to reopen its run.
-  const { rows } = await db.query<{ previous: ItemStatus }>(
-    `WITH previous AS (SELECT run_id, item_key, status FROM run_items WHERE run_id = $1 AND item_key = $2)
+  const { rows } = await db.query<{ previous: ItemStatus }>({
+    // Named: each connection parses and plans it once, not once an item (a preload records one per flat file).
+    name: 'record-item-outcome',
+    text: `WITH previous AS (SELECT run_id, item_key, status FROM run_items WHERE run_id = $1 AND item_key = $2)
      UPDATE run_items i SET status = $3, records = coalesce($4, i.records), expected = coalesce($5, i.expected),
        missing_ranges = coalesce($6, i.missing_ranges), last_error = $7, details = i.details || $8, updated_at = now()
      FROM previous p WHERE i.run_id = p.run_id AND i.item_key = p.item_key
      RETURNING p.status AS previous`,
-    [
+    values: [
       runId, itemKey, outcome.status, outcome.records ?? null, outcome.expected ?? null,
       outcome.missingRanges ? JSON.stringify(outcome.missingRanges.map(rangeToIso)) : null,
       outcome.error ?? null, JSON.stringify(outcome.details ?? {}),
     ],
-  );
+  });
   return rows[0]?.previous;
 }
 
