@@ -40,6 +40,7 @@ import { findBinary, postgresBinDirs } from '../../scripts/local-services.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { REPO_ROOT, spawnService, TS_NODE_ARGS, type ServiceProcess } from '../../test/support/processes.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
+import { machineBusy as machineBusyBetween, machineCpuTicks } from '../common/process-stats.js';
 import { reportRows, type BenchRow } from '../common/report.js';
 
 const { values } = parseArgs({
@@ -115,7 +116,7 @@ async function backfill(source: Side['source'], emulator: BinanceEmulator): Prom
     await workerReady(prefix);
     const workerCpuBefore = await processCpuS(worker.child.pid);
     const benchCpuBefore = process.cpuUsage();
-    const machineBefore = await machineCpuTicks();
+    const machineBefore = machineCpuTicks();
     let out = '';
     let err = '';
     const io: CliIo = { stdout: (t) => (out += t), stderr: (t) => (err += t), isTty: false, env };
@@ -129,8 +130,7 @@ async function backfill(source: Side['source'], emulator: BinanceEmulator): Prom
     const workerCpuS = (await processCpuS(worker.child.pid)) - workerCpuBefore;
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const benchCpuS = (benchCpu.user + benchCpu.system) / 1e6;
-    const machineAfter = await machineCpuTicks();
-    const machineBusy = 1 - (machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total);
+    const machineBusy = machineBusyBetween(machineBefore, machineCpuTicks());
     const { rows: backends } = await db.pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
     const postgresCpuS = (await Promise.all(backends.map((b) => processCpuS(b.pid)))).reduce((a, b) => a + b, 0);
     if (process.env.BENCH_TIMELINE) await timeline(prefix, started);
@@ -164,13 +164,6 @@ async function processCpuS(pid: number | undefined): Promise<number> {
   // Fields after the command name (which may hold spaces): utime and stime are the 14th and 15th fields, in clock ticks.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** The machine's CPU time so far, in clock ticks: all of it, and the idle part (idle and iowait), from /proc/stat. */
-async function machineCpuTicks(): Promise<{ total: number; idle: number }> {
-  const stat = await readFile('/proc/stat', 'utf8').catch(() => '');
-  const ticks = (stat.split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number).filter(Number.isFinite);
-  return { total: ticks.reduce((a, b) => a + b, 0) || 1, idle: (ticks[3] ?? 0) + (ticks[4] ?? 0) };
 }
 
 /** Until the worker process serves both queues (starting it under tsx takes seconds, and must not count). */

@@ -60,3 +60,35 @@ export function sampleProcesses(pids: readonly number[], intervalMs = 500): Proc
 }
 
 export const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+/**
+ * CPU seconds (user + system) of this process's children that have exited and been waited for (cutime + cstime of
+ * /proc/self/stat): what a command run to its end, such as rclone or the CLI, used. 0 where there is no /proc.
+ */
+export function exitedChildrenCpuSeconds(): number {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** The machine's CPU time so far, in clock ticks: all of it, and the idle part (idle and iowait), from /proc/stat. */
+export function machineCpuTicks(): { total: number; idle: number } {
+  const stat = (() => {
+    try {
+      return fs.readFileSync('/proc/stat', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  const ticks = (stat.split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number).filter(Number.isFinite);
+  return { total: ticks.reduce((a, b) => a + b, 0) || 1, idle: (ticks[3] ?? 0) + (ticks[4] ?? 0) };
+}
+
+/** Share of the machine's CPU time that was busy between two readings of machineCpuTicks (everyone's work counts). */
+export function machineBusy(before: { total: number; idle: number }, after: { total: number; idle: number }): number {
+  return 1 - (after.idle - before.idle) / (after.total - before.total || 1);
+}

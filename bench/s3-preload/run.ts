@@ -6,8 +6,8 @@
  *   npx tsx --conditions=ferry-source bench/s3-preload/run.ts [--latency-ms 50] [--rounds 2] [--big-mb 1024] [--quick]
  *     [--profile DIR]
  *
- * --quick: one round and a 256 MB minute file (what `npm run bench` runs). --profile: the worker runs with
- * `--cpu-prof` and writes its CPU profiles into DIR.
+ * --quick: one round and a 256 MB minute file (what `npm run bench` runs). --profile: the workers and the CLI run with
+ * `--cpu-prof` and write their CPU profiles into DIR.
  *
  * Needs Redis and PostgreSQL as the tests do, and rclone (Debian's `rclone`). ferry runs as the real download-worker
  * process (concurrency 20) plus the CLI; its time includes listing, verification, the PostgreSQL ingest and the Parquet
@@ -25,7 +25,10 @@ import { spawn } from 'node:child_process';
 import { REPO_ROOT, spawnTs, type ServiceProcess } from '../../test/support/processes.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
 import { waitFor } from '../../test/support/wait.js';
-import { sampleProcesses, mib } from '../common/process-stats.js';
+import { createRedis } from '@ferry/shared/redis';
+import {
+  exitedChildrenCpuSeconds, machineBusy, machineCpuTicks, mib, readProcessStats, sampleProcesses,
+} from '../common/process-stats.js';
 import { reportRows, type BenchRow } from '../common/report.js';
 
 const { values } = parseArgs({
@@ -52,7 +55,7 @@ if (!(await run('rclone', ['version']).then(() => true, () => false))) {
 await run('npx', ['tsc', '-b'], { cwd: REPO_ROOT });
 
 function spawnBuilt(entry: string, args: readonly string[], env: NodeJS.ProcessEnv): ServiceProcess {
-  const profile = values.profile && entry.includes('download-worker') ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [];
+  const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [];
   const child = spawn(process.execPath, [...profile, path.join(REPO_ROOT, entry), ...args], { cwd: REPO_ROOT, env: { ...process.env, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -79,6 +82,52 @@ interface Timed {
   peakRss?: number;
   /** Where ferry's time went, from the CLI's start, in ms: the run recorded (CLI start-up and listing), the first and last file in. */
   phases?: { runCreated: number; firstFile: number; lastFile: number };
+  cpu: CpuSeconds;
+}
+
+/**
+ * CPU seconds (user + system) each process spent during one side, and how busy the machine was. `client` is rclone,
+ * or ferry's CLI; `workers` the download workers; `postgres` the backends serving the side's database (read before the
+ * workers stop; the CLI's own connections, closed earlier, are missed); `redis` the whole server, other people's
+ * clients included.
+ */
+interface CpuSeconds {
+  client: number;
+  workers: number;
+  emulator: number;
+  postgres: number;
+  redis: number;
+  busy: number;
+}
+
+const redisInfo = createRedis(TEST_REDIS_URL, 'cli');
+async function redisCpuSeconds(): Promise<number> {
+  const info = await redisInfo.info('cpu');
+  const value = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return value('used_cpu_sys') + value('used_cpu_user');
+}
+
+/** Starts counting CPU seconds of the emulator, Redis and the machine; `workers` are the download workers' pids. */
+async function cpuMeter(workers: readonly number[] = []) {
+  const cpuOf = (pid: number | undefined) => (pid === undefined ? 0 : readProcessStats(pid)?.cpuSeconds ?? 0);
+  const sum = (pids: readonly number[]) => pids.reduce((n, pid) => n + cpuOf(pid), 0);
+  const before = {
+    children: exitedChildrenCpuSeconds(), workers: sum(workers), emulator: cpuOf(emulatorProcess.child.pid),
+    redis: await redisCpuSeconds(), machine: machineCpuTicks(),
+  };
+  return {
+    /** After the side's client exited, before the workers stop. */
+    async stop(postgresBackends: readonly number[] = []): Promise<CpuSeconds> {
+      return {
+        client: exitedChildrenCpuSeconds() - before.children,
+        workers: sum(workers) - before.workers,
+        emulator: cpuOf(emulatorProcess.child.pid) - before.emulator,
+        postgres: sum(postgresBackends),
+        redis: (await redisCpuSeconds()) - before.redis,
+        busy: machineBusy(before.machine, machineCpuTicks()),
+      };
+    },
+  };
 }
 
 /**
@@ -94,11 +143,15 @@ async function ferryOnce(args: string[], processes = 1, inFlight = 20): Promise<
   try {
     for (const worker of workers) await waitFor(() => worker.output().includes('download worker started'), { timeoutMs: 60_000, what: 'the worker' });
     const sampler = sampleProcesses(workers.map((w) => w.child.pid!), 200);
+    const meter = await cpuMeter(workers.map((w) => w.child.pid!));
     const before = await counters();
     const started = performance.now();
     const cliProcess = spawnBuilt('services/producer/dist/cli.js', ['preload', ...args, '--wait', '--json'], env);
     const cli = { code: await cliProcess.exited, output: cliProcess.output() };
     const seconds = (performance.now() - started) / 1000;
+    const { rows: backends } = await db.pool.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const cpu = await meter.stop(backends.map((b) => b.pid));
     const peakRss = Math.max(...sampler.stop().map((p) => p.peakRssBytes));
     if (cli.code !== 0) throw new Error(`ferry preload failed (${cli.code}):\n${cli.output.slice(-2000)}`);
     const after = await counters();
@@ -109,7 +162,7 @@ async function ferryOnce(args: string[], processes = 1, inFlight = 20): Promise<
               extract(epoch FROM max(i.updated_at)) * 1000 AS last
        FROM collection_runs r JOIN run_items i ON i.run_id = r.id GROUP BY r.id`);
     const phases = { runCreated: at!.created - startedAt, firstFile: at!.first - startedAt, lastFile: at!.last - startedAt };
-    return { seconds, bytes: diff(S3Counter.bytesSent), gets: diff(S3Counter.operation('get')), peakRss, phases };
+    return { seconds, bytes: diff(S3Counter.bytesSent), gets: diff(S3Counter.operation('get')), peakRss, phases, cpu };
   } finally {
     for (const worker of workers) worker.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
@@ -132,15 +185,17 @@ async function rcloneOnce(): Promise<Timed> {
   delete env.AWS_CA_BUNDLE;
   const include = ['/2020/1[12]/*', '/2021/**', '/2022/**', '/2023/**', '/2024/**', '/2025/0*/*', '/2025/10/*'].flatMap((p) => ['--include', p]);
   try {
+    const meter = await cpuMeter();
     const before = await counters();
     const started = performance.now();
     await run('rclone', ['copy', 'emu:flatfiles/us_stocks_sip/day_aggs_v1', dest, '--transfers', '20', '--fast-list', ...include], { env, maxBuffer: 1 << 24 });
     const seconds = (performance.now() - started) / 1000;
+    const cpu = await meter.stop();
     const after = await counters();
     const copied = await countFiles(dest);
     if (copied !== FILES) throw new Error(`rclone copied ${copied} files, expected ${FILES}`);
     const diff = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
-    return { seconds, bytes: diff(S3Counter.bytesSent), gets: diff(S3Counter.operation('get')) };
+    return { seconds, bytes: diff(S3Counter.bytesSent), gets: diff(S3Counter.operation('get')), cpu };
   } finally {
     await rm(dest, { recursive: true, force: true });
   }
@@ -152,10 +207,17 @@ async function countFiles(dir: string): Promise<number> {
   return n;
 }
 
+function describeCpu({ client, workers, emulator, postgres, redis, busy }: CpuSeconds, clientName: string): string {
+  const s = (seconds: number) => seconds.toFixed(2);
+  return `CPU s: ${clientName} ${s(client)}${workers > 0 ? `, worker(s) ${s(workers)}` : ''}, emulator ${s(emulator)}` +
+    `${postgres > 0 ? `, PostgreSQL ${s(postgres)}` : ''}, Redis ${s(redis)}; machine ${(busy * 100).toFixed(0)}% busy`;
+}
+
 function describe(t: Timed): string {
   const p = t.phases!;
   const s = (ms: number) => (ms / 1000).toFixed(2);
-  return `${t.seconds.toFixed(2)} s (run recorded at ${s(p.runCreated)} s, first file in at ${s(p.firstFile)} s, last at ${s(p.lastFile)} s)`;
+  return `${t.seconds.toFixed(2)} s (run recorded at ${s(p.runCreated)} s, first file in at ${s(p.firstFile)} s, last at ${s(p.lastFile)} s; ` +
+    `${describeCpu(t.cpu, 'CLI')})`;
 }
 
 const best = (xs: Timed[]) => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
@@ -171,7 +233,7 @@ try {
     rcloneRuns.push(await rcloneOnce());
     oneProcess.push(await ferryOnce(args, 1));
     twoProcesses.push(await ferryOnce(args, 2));
-    console.log(`round ${i + 1}: rclone ${rcloneRuns.at(-1)!.seconds.toFixed(2)} s, ferry 1 process ${describe(oneProcess.at(-1)!)}, ` +
+    console.log(`round ${i + 1}: rclone ${rcloneRuns.at(-1)!.seconds.toFixed(2)} s (${describeCpu(rcloneRuns.at(-1)!.cpu, 'rclone')}), ferry 1 process ${describe(oneProcess.at(-1)!)}, ` +
       `2 processes ${describe(twoProcesses.at(-1)!)}`);
   }
   const r = best(rcloneRuns);
@@ -200,6 +262,7 @@ try {
     });
   }
 } finally {
+  redisInfo.disconnect();
   emulatorProcess.kill('SIGTERM');
   await emulatorProcess.exited;
 }

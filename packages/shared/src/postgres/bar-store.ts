@@ -78,8 +78,10 @@ export interface IngestedFileSpec extends ListedFile {
  * ingests of the same version). Returns how many bars were new or changed.
  */
 async function storeBars(db: Queryable, file: IngestedFileSpec, bars: readonly Bar[], record: boolean): Promise<number> {
-  const { rows } = await db.query<{ written: number }>(
-    `WITH stored AS (
+  const { rows } = await db.query<{ written: number }>({
+    // Named: each connection parses and plans it once, not once a file (it runs for every flat file).
+    name: 'store-flat-file-bars',
+    text: `WITH stored AS (
        INSERT INTO bars (source, ticker, timeframe, time, open, high, low, close, volume, transactions)
        SELECT $1, k, $2, to_timestamp(t / 1000.0), o, h, l, c, v, n
        FROM unnest($3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::bigint[])
@@ -97,13 +99,13 @@ async function storeBars(db: Queryable, file: IngestedFileSpec, bars: readonly B
          ingested_at = now()
      )
      SELECT count(*)::int AS written FROM stored`,
-    [
+    values: [
       file.source, file.timeframe,
       bars.map((b) => b.ticker), bars.map((b) => b.openTime), bars.map((b) => b.open), bars.map((b) => b.high),
       bars.map((b) => b.low), bars.map((b) => b.close), bars.map((b) => b.volume), bars.map((b) => b.transactions),
       file.key, file.etag, file.size, file.tickers.filter((t) => !file.caseOnlyMatches?.has(t)).sort(), record,
     ],
-  );
+  });
   return rows[0]?.written ?? 0;
 }
 

@@ -9,8 +9,9 @@ import type { JobContext } from '../jobs/runtime.js';
 import type { FeatureDeps, WorkerFeature } from '../jobs/workers.js';
 import { flatFileBytes, rateLimitPauses } from '../metrics/ferry-metrics.js';
 import { ingestFlatFile } from '../postgres/bar-store.js';
+import { ItemOutcomeRecorder } from '../runs/item-outcome-recorder.js';
 import {
-  failUnfinishedItems, finishItem, markRunRunning, recordItemOutcome, requeueItems, runParams, unfinishedItems,
+  failUnfinishedItems, finishItem, markRunRunning, requeueItems, runParams, unfinishedItems,
 } from '../runs/run-store.js';
 import { ensureCachedFile, FlatFileCacheLimit } from './file-cache.js';
 import { finishPreload, NEAR_MATCHES_DETAIL, nearMatchesDetail } from './finish-preload.js';
@@ -38,6 +39,8 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
   // Made on first use, so a worker without S3 credentials still starts (and such a job fails once, naming them).
   let s3 = deps.s3;
   const cacheLimit = new FlatFileCacheLimit(config.s3.cacheDir, config.s3.cacheMaxBytes);
+  // Files finish many at a time: their items are recorded together, a statement per group instead of per file.
+  const itemOutcomes = new ItemOutcomeRecorder(db);
 
   /**
    * After a retried file is in: the run is open again, and if its finishing step already ran, the Parquet files are
@@ -91,7 +94,7 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
           }
           // Not atomic with the ingest, and need not be: a crash in between retries the job, which ingests nothing
           // new and records this. The run is closed by the flow parent once every file is in, not by each file.
-          const previous = await recordItemOutcome(db, payload.runId, payload.key, {
+          const previous = await itemOutcomes.record(payload.runId, payload.key, {
             status: 'complete', records: ingested.rows,
             details: {
               downloaded: cached.downloaded, bytes: cached.received, etag: cached.etag, written: ingested.written,

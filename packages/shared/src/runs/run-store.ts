@@ -181,20 +181,49 @@ export async function finishItem(db: Queryable, runId: string, itemKey: string, 
  * commit: inside concurrent transactions the last items would each still see the other unfinished.
  */
 export async function recordItemOutcome(db: Queryable, runId: string, itemKey: string, outcome: ItemOutcome): Promise<ItemStatus | undefined> {
-  // The status it had before, read in the same statement: a retried item that had failed may have to reopen its run.
-  const { rows } = await db.query<{ previous: ItemStatus }>(
-    `WITH previous AS (SELECT run_id, item_key, status FROM run_items WHERE run_id = $1 AND item_key = $2)
-     UPDATE run_items i SET status = $3, records = coalesce($4, i.records), expected = coalesce($5, i.expected),
-       missing_ranges = coalesce($6, i.missing_ranges), last_error = $7, details = i.details || $8, updated_at = now()
-     FROM previous p WHERE i.run_id = p.run_id AND i.item_key = p.item_key
-     RETURNING p.status AS previous`,
-    [
-      runId, itemKey, outcome.status, outcome.records ?? null, outcome.expected ?? null,
-      outcome.missingRanges ? JSON.stringify(outcome.missingRanges.map(rangeToIso)) : null,
-      outcome.error ?? null, JSON.stringify(outcome.details ?? {}),
+  const [previous] = await recordItemOutcomes(db, [{ runId, itemKey, outcome }]);
+  return previous;
+}
+
+/** One item's outcome, as recordItemOutcomes takes them. */
+export interface ItemOutcomeEntry {
+  runId: string;
+  itemKey: string;
+  outcome: ItemOutcome;
+}
+
+/**
+ * recordItemOutcome of several items in one statement; returns the status each had before, in the order given
+ * (undefined for an item the run does not have).
+ */
+export async function recordItemOutcomes(db: Queryable, entries: readonly ItemOutcomeEntry[]): Promise<Array<ItemStatus | undefined>> {
+  if (entries.length === 0) return [];
+  const column = <T>(value: (e: ItemOutcomeEntry) => T) => entries.map(value);
+  // The status each had before, read in the same statement: a retried item that had failed may have to reopen its run.
+  const { rows } = await db.query<{ run_id: string; item_key: string; previous: ItemStatus }>({
+    // Named: each connection parses and plans it once, not once an item (a preload records one per flat file).
+    name: 'record-item-outcomes',
+    text: `WITH outcome AS (
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::jsonb[], $7::text[], $8::jsonb[])
+         AS x(run_id, item_key, status, records, expected, missing_ranges, last_error, details)
+     ), previous AS (
+       SELECT i.run_id, i.item_key, i.status FROM run_items i JOIN outcome o ON i.run_id = o.run_id AND i.item_key = o.item_key
+     )
+     UPDATE run_items i SET status = o.status, records = coalesce(o.records, i.records), expected = coalesce(o.expected, i.expected),
+       missing_ranges = coalesce(o.missing_ranges, i.missing_ranges), last_error = o.last_error, details = i.details || o.details,
+       updated_at = now()
+     FROM outcome o JOIN previous p ON p.run_id = o.run_id AND p.item_key = o.item_key
+     WHERE i.run_id = o.run_id AND i.item_key = o.item_key
+     RETURNING i.run_id, i.item_key, p.status AS previous`,
+    values: [
+      column((e) => e.runId), column((e) => e.itemKey), column((e) => e.outcome.status),
+      column((e) => e.outcome.records ?? null), column((e) => e.outcome.expected ?? null),
+      column((e) => (e.outcome.missingRanges ? JSON.stringify(e.outcome.missingRanges.map(rangeToIso)) : null)),
+      column((e) => e.outcome.error ?? null), column((e) => JSON.stringify(e.outcome.details ?? {})),
     ],
-  );
-  return rows[0]?.previous;
+  });
+  const previous = new Map(rows.map((r) => [`${r.run_id}\n${r.item_key}`, r.previous]));
+  return entries.map((e) => previous.get(`${e.runId}\n${e.itemKey}`));
 }
 
 /** Counts a rate-limit pause an item's job met (what `--wait` shows as rate-limit pauses). */
