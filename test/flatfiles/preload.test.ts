@@ -102,5 +102,10 @@ describe('ferry preload TSLA --period 5y against the S3 emulator', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ files: DAYS.length, ingested: 1, skipped: DAYS.length - 1 });
     expect(h.emulator!.control.counter(S3Counter.getKey(key))).toBe(2);
     expect(await stored(h, 'TSLA')).toEqual(truth('TSLA', DAYS, { [day]: 1 }));
+    // Its Parquet file too: same span and row count as before, the new values.
+    const report = JSON.parse(run.stdout) as PreloadReport;
+    const rows = await parquetReadObjects({ file: await asyncBufferFromFile(path.join(h.dataDir, report.parquet[0]!.path)) });
+    expect(rows.map((r) => ({ time: (r.timestamp as Date).getTime(), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume })))
+      .toEqual(truth('TSLA', DAYS, { [day]: 1 }).map(({ transactions: _t, ...rest }) => rest));
   }, 60_000);
 });

@@ -15,8 +15,25 @@ import {
 } from '../runs/run-store.js';
 import { ensureCachedFile, FlatFileCacheLimit } from './file-cache.js';
 import { finishPreload, NEAR_MATCHES_DETAIL, nearMatchesDetail } from './finish-preload.js';
+import { forgetRendersOf } from '../series-files/render-series-file.js';
+import { dayOfKey, marketRangeMs } from './plan.js';
 import { flatFileS3Client, seriesItemKey } from './queue-preload.js';
 import { readFlatFileBars, type CaseOnlyMatches } from './read-flat-file.js';
+
+/**
+ * Before a file's bars are stored: the local renders of its day for each ticker it is read for go, since a re-published
+ * file keeps a series' span and row count and its file would otherwise be kept with the old values. The finishing step
+ * writes them again from PostgreSQL, whatever happens in between.
+ */
+async function forgetTickerRenders(payload: DownloadFlatFilePayload, dataDir: string, ctx: JobContext): Promise<void> {
+  const day = dayOfKey(payload.key);
+  if (day === undefined) return;
+  const period = marketRangeMs(payload.market, { start: day, end: day });
+  for (const ticker of payload.tickers) {
+    const removed = await forgetRendersOf(dataDir, { kind: 'bars', source: payload.market, ticker, timeframe: payload.interval }, period);
+    if (removed.length > 0) ctx.log(`removed ${removed.join(', ')}: written again from PostgreSQL once the run's files are in`);
+  }
+}
 
 /** What a download-flat-file job returns (Bull Board shows it). */
 export interface FileResult {
@@ -74,6 +91,7 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
           flatFileBytes.inc(cached.received);
           if (cached.etag !== payload.etag) ctx.log(`re-published upstream since the listing: ingesting ETag ${cached.etag}`);
           const where = `s3://${payload.bucket}/${payload.key}`;
+          await forgetTickerRenders(payload, config.dataDir, ctx);
           const caseOnlyMatches: CaseOnlyMatches = new Map();
           const ingested = await ingestFlatFile(
             db,
