@@ -23,7 +23,7 @@
  * emulator computes its pages as they are asked for, in this process, as in the crypto-backfill bench.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,7 +40,7 @@ import { findBinary, postgresBinDirs } from '../../scripts/local-services.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { REPO_ROOT, spawnService, TS_NODE_ARGS, type ServiceProcess } from '../../test/support/processes.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis.js';
-import { machineBusy as machineBusyBetween, machineCpuTicks } from '../common/process-stats.js';
+import { machineBusy as machineBusyBetween, machineCpuTicks, readProcessStats } from '../common/process-stats.js';
 import { reportRows, type BenchRow } from '../common/report.js';
 
 const { values } = parseArgs({
@@ -92,6 +92,8 @@ interface Side {
   fileRows: number;
   /** CPU seconds (user + system) of the download worker, and of this process, during the side. */
   workerCpuS: number;
+  /** The download worker's peak resident set (VmHWM) over its life: start, then this side's backfill. */
+  workerPeakRssMiB: number;
   benchCpuS: number;
   /** CPU seconds of the PostgreSQL backends serving the side's database, read just before the worker stops (a connection closed earlier is missed). */
   postgresCpuS: number;
@@ -114,7 +116,7 @@ async function backfill(source: Side['source'], emulator: BinanceEmulator): Prom
   const worker = values.profile ? spawnProfiledWorker(env, path.resolve(values.profile)) : spawnService('download-worker', env);
   try {
     await workerReady(prefix);
-    const workerCpuBefore = await processCpuS(worker.child.pid);
+    const workerCpuBefore = processCpuS(worker.child.pid);
     const benchCpuBefore = process.cpuUsage();
     const machineBefore = machineCpuTicks();
     let out = '';
@@ -127,19 +129,21 @@ async function backfill(source: Side['source'], emulator: BinanceEmulator): Prom
     const { run_id: runId } = JSON.parse(out) as { run_id: string };
     const s = await waitForRun(db.pool, runId, () => undefined, { intervalMs: 100 });
     const wallS = (Date.now() - started) / 1000;
-    const workerCpuS = (await processCpuS(worker.child.pid)) - workerCpuBefore;
+    const workerCpuS = processCpuS(worker.child.pid) - workerCpuBefore;
+    // Under tsx, whose compiler adds about 100 MiB to what the compiled worker would hold (bench/worker-memory).
+    const workerPeakRssMiB = Math.round((readProcessStats(worker.child.pid!)?.peakRssBytes ?? 0) / 1024 ** 2);
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const benchCpuS = (benchCpu.user + benchCpu.system) / 1e6;
     const machineBusy = machineBusyBetween(machineBefore, machineCpuTicks());
     const { rows: backends } = await db.pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
-    const postgresCpuS = (await Promise.all(backends.map((b) => processCpuS(b.pid)))).reduce((a, b) => a + b, 0);
+    const postgresCpuS = backends.map((b) => processCpuS(b.pid)).reduce((a, b) => a + b, 0);
     if (process.env.BENCH_TIMELINE) await timeline(prefix, started);
     const filePhase = await archiveFilePhase(prefix);
     const c = emulator.control;
     return {
       source, wallS, candles: s.total_records, complete: s.complete, klines: c.counter('klines'), status429: c.counter('status:429'),
       status418: c.counter('status:418'), maxWindowWeight: c.counter('maxWindowWeight'), zips: archive.control.counter('zips'), ...filePhase,
-      workerCpuS, benchCpuS, postgresCpuS, machineBusy, db,
+      workerCpuS, workerPeakRssMiB, benchCpuS, postgresCpuS, machineBusy, db,
     };
   } finally {
     worker.kill('SIGTERM');
@@ -158,12 +162,8 @@ function spawnProfiledWorker(env: NodeJS.ProcessEnv, dir: string): ServiceProces
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (0 where there is none). */
-async function processCpuS(pid: number | undefined): Promise<number> {
-  const stat = pid === undefined ? undefined : await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (!stat) return 0;
-  // Fields after the command name (which may hold spaces): utime and stime are the 14th and 15th fields, in clock ticks.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+function processCpuS(pid: number | undefined): number {
+  return (pid === undefined ? undefined : readProcessStats(pid))?.cpuSeconds ?? 0;
 }
 
 /** Until the worker process serves both queues (starting it under tsx takes seconds, and must not count). */
