@@ -6,8 +6,9 @@ import type { Timeframe } from '../core/timeframes.js';
 import { timeframeMs } from '../core/timeframes.js';
 import type { IngestArchiveFilePayload, SyncFilePayload } from '../jobs/payloads.js';
 import { CandleColumns } from '../core/candle-columns.js';
+import { errorMessage } from '../core/errors.js';
 import { Budget } from '../core/map-concurrently.js';
-import { filePeriodOf } from '../series-files/file-periods.js';
+import { isFilePeriod } from '../series-files/file-periods.js';
 import { forgetRendersOf, renderSeriesFileFromRows, syncPayloadOf, type SeriesOfFile } from '../series-files/render-series-file.js';
 import { recordExchangeGaps, replaceCandleRange } from '../postgres/candle-store.js';
 import type { Pool } from '../postgres/pool.js';
@@ -54,20 +55,17 @@ export interface ArchiveFileResult {
 const INGESTS_AT_ONCE = 4;
 const ingestSlots = new Budget(INGESTS_AT_ONCE);
 
-/** Open times of [period) that `openTimes` (ascending) skip, as ranges. */
-function holesOf(period: Range, step: number, openTimes: Iterable<number>): Range[] {
+/** Open times of [period) that the rows (ascending) skip, as ranges. */
+function holesOf(period: Range, step: number, rows: CandleColumns): Range[] {
   const holes: Range[] = [];
   let expected = period.start;
-  for (const t of openTimes) {
+  for (let i = 0; i < rows.length; i++) {
+    const t = rows.openTime(i);
     if (t > expected) holes.push({ start: expected, end: t });
     expected = t + step;
   }
   if (expected < period.end) holes.push({ start: expected, end: period.end });
   return holes;
-}
-
-function* openTimesOf(rows: CandleColumns): Generator<number> {
-  for (let i = 0; i < rows.length; i++) yield rows.openTime(i);
 }
 
 /**
@@ -77,8 +75,7 @@ function* openTimesOf(rows: CandleColumns): Generator<number> {
  */
 async function renderMonthFile(payload: IngestArchiveFilePayload, series: SeriesOfFile, period: Range, rows: CandleColumns,
   deps: IngestArchiveDeps): Promise<void> {
-  const own = filePeriodOf(series.timeframe, period.start);
-  if (own.start !== period.start || own.end !== period.end) return;
+  if (!isFilePeriod(series.timeframe, period)) return;
   try {
     const file = await renderSeriesFileFromRows(series, deps.files, period, rows);
     if (!file || file.supersededBy) return;
@@ -86,7 +83,7 @@ async function renderMonthFile(payload: IngestArchiveFilePayload, series: Series
     await deps.files.chainSync(syncPayloadOf(file, payload.runId));
   } catch (err) {
     deps.signal?.throwIfAborted();
-    deps.log(`${payload.key}: its month's file is left to the coin's job: ${(err as Error).message}`);
+    deps.log(`${payload.key}: its month's file is left to the coin's job: ${errorMessage(err)}`);
   }
 }
 
@@ -130,7 +127,7 @@ async function ingestZip(payload: IngestArchiveFilePayload, deps: IngestArchiveD
     await client.query('BEGIN');
     await lockArchiveFile(client, payload.exchange, payload.key);
     const stored = await replaceCandleRange(client, series, period, tapped());
-    holes = holesOf(period, step, openTimesOf(rows));
+    holes = holesOf(period, step, rows);
     await recordExchangeGaps(client, series, holes);
     await recordArchiveFile(client, series, {
       key: payload.key, range: period, etag: payload.etag, sha256: download.sha256, rows: stored, unit: state.unit ?? 'ms',

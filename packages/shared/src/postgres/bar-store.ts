@@ -29,6 +29,11 @@ export interface IngestResult {
   rows: number;
   /** Rows that were new or changed in PostgreSQL. */
   written: number;
+  /**
+   * Whether another version (ETag) of the file was ingested before this one: a re-published file, whose bars may now
+   * hold other values under the same span and count.
+   */
+  replacesVersion: boolean;
 }
 
 /**
@@ -47,17 +52,18 @@ export async function ingestFlatFile(
   const second = first.done ? first : await iterator.next();
   if (second.done) {
     const bars = first.done ? [] : first.value;
-    return { rows: bars.length, written: await storeBars(db, file, bars, true) };
+    const stored = await storeBars(db, file, bars, true);
+    return { rows: bars.length, ...stored };
   }
   return inTransaction(db, async (client) => {
     let rows = 0;
     let written = 0;
     for (let batch = first; !batch.done; batch = batch === first ? second : await iterator.next()) {
       rows += batch.value.length;
-      written += await storeBars(client, file, batch.value, false);
+      written += (await storeBars(client, file, batch.value, false)).written;
     }
-    await storeBars(client, file, [], true);
-    return { rows, written };
+    const { replacesVersion } = await storeBars(client, file, [], true);
+    return { rows, written, replacesVersion };
   });
 }
 
@@ -75,10 +81,11 @@ export interface IngestedFileSpec extends ListedFile {
 
 /**
  * One statement: upserts `bars` and, with `record`, records the file as ingested (its tickers merged with earlier
- * ingests of the same version). Returns how many bars were new or changed.
+ * ingests of the same version). Returns how many bars were new or changed, and whether another version of the file was
+ * ingested before.
  */
-async function storeBars(db: Queryable, file: IngestedFileSpec, bars: readonly Bar[], record: boolean): Promise<number> {
-  const { rows } = await db.query<{ written: number }>({
+async function storeBars(db: Queryable, file: IngestedFileSpec, bars: readonly Bar[], record: boolean): Promise<Omit<IngestResult, 'rows'>> {
+  const { rows } = await db.query<{ written: number; replaces_version: boolean }>({
     // Named: each connection parses and plans it once, not once a file (it runs for every flat file).
     name: 'store-flat-file-bars',
     text: `WITH stored AS (
@@ -98,7 +105,8 @@ async function storeBars(db: Queryable, file: IngestedFileSpec, bars: readonly B
          tickers = ARRAY(SELECT DISTINCT t FROM unnest(ingested_files.tickers || EXCLUDED.tickers) AS t ORDER BY t),
          ingested_at = now()
      )
-     SELECT count(*)::int AS written FROM stored`,
+     SELECT (SELECT count(*)::int FROM stored) AS written,
+       EXISTS (SELECT 1 FROM ingested_files WHERE key = $11 AND etag <> $12) AS replaces_version`,
     values: [
       file.source, file.timeframe,
       bars.map((b) => b.ticker), bars.map((b) => b.openTime), bars.map((b) => b.open), bars.map((b) => b.high),
@@ -106,7 +114,7 @@ async function storeBars(db: Queryable, file: IngestedFileSpec, bars: readonly B
       file.key, file.etag, file.size, file.tickers.filter((t) => !file.caseOnlyMatches?.has(t)).sort(), record,
     ],
   });
-  return rows[0]?.written ?? 0;
+  return { written: rows[0]?.written ?? 0, replacesVersion: rows[0]?.replaces_version ?? false };
 }
 
 /** What was already ingested of these keys, every version, with the tickers taken from each. */

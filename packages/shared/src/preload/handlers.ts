@@ -21,9 +21,10 @@ import { flatFileS3Client, seriesItemKey } from './queue-preload.js';
 import { readFlatFileBars, type CaseOnlyMatches } from './read-flat-file.js';
 
 /**
- * Before a file's bars are stored: the local renders of its day for each ticker it is read for go, since a re-published
- * file keeps a series' span and row count and its file would otherwise be kept with the old values. The finishing step
- * writes them again from PostgreSQL, whatever happens in between.
+ * Once a re-published file's bars are stored: the local renders of its day go for each ticker it was read for, since
+ * the file kept the series' span and row count and its Parquet file would otherwise be kept with the old values. The
+ * finishing step writes them again from PostgreSQL. A crash before this retries the job, which finds the earlier
+ * version recorded again and removes them then.
  */
 async function forgetTickerRenders(payload: DownloadFlatFilePayload, dataDir: string, ctx: JobContext): Promise<void> {
   const day = dayOfKey(payload.key);
@@ -91,7 +92,6 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
           flatFileBytes.inc(cached.received);
           if (cached.etag !== payload.etag) ctx.log(`re-published upstream since the listing: ingesting ETag ${cached.etag}`);
           const where = `s3://${payload.bucket}/${payload.key}`;
-          await forgetTickerRenders(payload, config.dataDir, ctx);
           const caseOnlyMatches: CaseOnlyMatches = new Map();
           const ingested = await ingestFlatFile(
             db,
@@ -105,6 +105,7 @@ export function preloadFeature(deps: FeatureDeps & { s3?: S3Client }): WorkerFea
             if (err instanceof DataValidationError) await rm(cached.path, { force: true });
             throw err;
           });
+          if (ingested.replacesVersion) await forgetTickerRenders(payload, config.dataDir, ctx);
           // Only once ingested: the file just written is the most recently used, the last a pruning would take.
           if (cached.downloaded) {
             const evicted = await cacheLimit.added(cached.received);

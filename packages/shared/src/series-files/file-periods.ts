@@ -38,6 +38,12 @@ export function filePeriodOf(timeframe: Timeframe, openTime: number): Range {
   return filesPerMonth(timeframe) ? { start: monthStart(openTime), end: nextMonthStart(openTime) } : ALL_TIME;
 }
 
+/** Whether `period` is exactly the period of one of the series' files (a whole month of an intraday series). */
+export function isFilePeriod(timeframe: Timeframe, period: Range): boolean {
+  const own = filePeriodOf(timeframe, period.start);
+  return own.start === period.start && own.end === period.end;
+}
+
 /** What PostgreSQL holds of a series in one period (one row of a GROUP BY month, or the whole series). */
 export interface PeriodSpan {
   /** Open time of the first and of the last row in the period. */

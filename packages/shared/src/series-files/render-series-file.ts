@@ -14,7 +14,7 @@ import { barSpan, barSpansByMonth, readBarPages } from '../postgres/bar-store.js
 import { candleSpan, candleSpansByMonth, readCandlePages } from '../postgres/candle-store.js';
 import type { Range } from '../core/range.js';
 import { candleFilePath, candleSeriesDirectory } from './file-name.js';
-import { ALL_TIME, filePeriodOf, filesPerMonth, nextMonthStart, planSeriesFiles, type PeriodSpan, type PlannedSeriesFile } from './file-periods.js';
+import { ALL_TIME, filePeriodOf, filesPerMonth, isFilePeriod, nextMonthStart, planSeriesFiles, type PeriodSpan, type PlannedSeriesFile } from './file-periods.js';
 import { parseSeriesRender, planRenderReplacement } from './renders.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -164,8 +164,7 @@ export async function renderSeriesFileFromRows(series: SeriesOfFile, deps: Pick<
   rows: CandleColumns): Promise<RenderedSeriesFile | undefined> {
   if (rows.length === 0) return undefined;
   const span = { first: rows.openTime(0), last: rows.openTime(rows.length - 1), count: rows.length };
-  const own = filePeriodOf(series.timeframe, span.first);
-  if (own.start !== period.start || own.end !== period.end || span.last >= period.end) {
+  if (!isFilePeriod(series.timeframe, period) || span.first < period.start || span.last >= period.end) {
     throw new Error(`rows of ${describeSeries(series)} from ${new Date(span.first).toISOString()} to ${new Date(span.last).toISOString()} ` +
       `are not one file's period [${new Date(period.start).toISOString()}, ${new Date(period.end).toISOString()})`);
   }
